@@ -1,0 +1,150 @@
+"""The ``huiqi`` command.
+
+Core commands live here; batch, drafting and scenario tools add theirs through ``register`` functions
+listed in ``EXTENSIONS`` so each stays in its own module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from engine.evaluate import evaluate
+from engine.profile import ProfileError
+from engine.render import render_explanation, render_text
+from engine.rulebook import LoadError, RuleSet, load_rules
+
+EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_BAD_RULES = 0, 2, 3, 4
+EXTENSIONS = ("engine.batch.cli", "engine.drafting.cli", "engine.bdd.cli")
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_BAD_INPUT):
+        super().__init__(message)
+        self.code = code
+
+
+def as_of_date(text: str) -> date:
+    from engine.textnorm import ParseError, parse_date
+
+    try:
+        return parse_date(text)
+    except ParseError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_common(parser: argparse.ArgumentParser, as_of_required: bool = True) -> None:
+    parser.add_argument("--as-of", type=as_of_date, required=as_of_required,
+                        help="evaluation date (评估日), e.g. 2019-12-31; never the system clock")
+    parser.add_argument("--rules", default=None, help="rules folder (default: the shipped rule base)")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="output language (default zh)")
+
+
+def load_ruleset(path: str | None) -> RuleSet:
+    try:
+        return load_rules(path)
+    except LoadError as exc:
+        raise CliError(exc.text("zh") + "\n" + exc.text("en"), EXIT_BAD_RULES) from None
+
+
+def read_profile(path: str) -> dict[str, Any]:
+    file = Path(path)
+    if not file.is_file():
+        raise CliError(f"找不到文件 / file not found: {path}")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CliError(f"{path}: 不是有效的 JSON / not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise CliError(f"{path}: 应为一个 JSON 对象 / must be a JSON object")
+    return data
+
+
+def run_evaluate(args: argparse.Namespace, explain_rule: str | None = None) -> int:
+    ruleset = load_ruleset(args.rules)
+    if explain_rule is not None and explain_rule not in ruleset.by_id:
+        from engine.schema import suggest
+
+        hint = suggest(explain_rule, ruleset.by_id)
+        raise CliError(f"未知规则 / unknown rule: {explain_rule}" + (f"（是否想写 / did you mean {hint}?）" if hint else ""),
+                       EXIT_USAGE)
+    outputs = []
+    for path in args.profiles:
+        try:
+            result = evaluate(read_profile(path), args.as_of, ruleset)
+        except ProfileError as exc:
+            lines = "\n".join("  - " + e.text(args.lang) for e in exc.errors)
+            raise CliError(f"{path}: {'资料有误' if args.lang == 'zh' else 'invalid profile'}:\n{lines}") from None
+        if explain_rule is not None:
+            outputs.append(render_explanation(result, explain_rule, args.lang))
+        elif getattr(args, "format", "text") == "json":
+            outputs.append(result.to_json(traces=getattr(args, "traces", False)))
+        else:
+            outputs.append(render_text(result, args.lang))
+    sys.stdout.write(("\n" if getattr(args, "format", "text") == "json" else "\n\n").join(outputs))
+    if not outputs[-1].endswith("\n"):
+        sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def run_rules_list(args: argparse.Namespace) -> int:
+    from engine.render_rules import rules_table
+
+    ruleset = load_ruleset(args.rules)
+    sys.stdout.write(rules_table(ruleset, args.as_of, args.lang))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="huiqi", description="惠企 Huiqi: Liaoning IP policy benefits, cited and explained")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ev = commands.add_parser("evaluate", help="evaluate profiles (JSON) / 评估主体")
+    ev.add_argument("profiles", nargs="+", help="profile JSON file(s)")
+    add_common(ev)
+    ev.add_argument("--format", choices=("text", "json"), default="text")
+    ev.add_argument("--traces", action="store_true", help="with --format json: include every rule's decision")
+    ev.set_defaults(handler=run_evaluate)
+
+    ex = commands.add_parser("explain", help="explain one rule for a profile / 解释一条规则")
+    ex.add_argument("profiles", nargs=1, help="profile JSON file")
+    ex.add_argument("--rule", required=True, help="rule id")
+    add_common(ex)
+    ex.set_defaults(handler=lambda a: run_evaluate(a, a.rule))
+
+    rules = commands.add_parser("rules", help="the rule base / 规则库")
+    rules_commands = rules.add_subparsers(dest="rules_command", required=True)
+    rl = rules_commands.add_parser("list", help="every rule with its window and source / 列出规则")
+    add_common(rl, as_of_required=False)
+    rl.set_defaults(handler=run_rules_list)
+
+    for name in EXTENSIONS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue  # that tool is not part of this build
+            raise
+        module.register(commands, rules_commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except CliError as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.code
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,543 @@
+"""Evaluate one profile against a rule set as of a date.
+
+Which rules fire is decided by durable_rules (``engine.durable_driver``) and, independently, by the
+Python evaluator of the same condition tree (``engine.logic``); they must agree, or evaluation stops
+with ``EngineDisagreement``. The Python side supplies what durable_rules cannot: the per-condition
+explanation, undetermined facts, near misses, amounts and requirement floors.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from engine import schema
+from engine.conditions import bind
+from engine.describe import describe, field_label, field_spec, rate_or_value_text, value_text
+from engine.logic import Truth, truth
+from engine.money import format_rate, format_yuan, to_fen
+from engine.profile import Event, Profile, parse_profile
+from engine.results import (
+    BenefitLine,
+    ConditionCheck,
+    EntitySummary,
+    Evaluation,
+    EventRef,
+    IgnoredEvent,
+    MissingFact,
+    NearMiss,
+    RequirementResult,
+    RuleHeader,
+    RuleTrace,
+    Source,
+    Superseded,
+    Undetermined,
+    Withheld,
+)
+from engine.rulebook import Rule, RuleSet, load_rules
+from engine.tree import Compare, Field, Node, derived_of, fields_of
+
+RESULT_WORD = {True: "true", False: "false", None: "unknown"}
+
+
+class EngineDisagreement(RuntimeError):
+    """durable_rules and the Python evaluator disagreed about a rule: a bug, never a user error."""
+
+
+# -- rule sets -----------------------------------------------------------------------------------
+
+_DEFAULT: dict[str, RuleSet] = {}
+
+
+def default_rules() -> RuleSet:
+    if "rules" not in _DEFAULT:
+        _DEFAULT["rules"] = load_rules()
+    return _DEFAULT["rules"]
+
+
+def resolve_rules(rules: RuleSet | str | Path | None) -> RuleSet:
+    if rules is None:
+        return default_rules()
+    if isinstance(rules, RuleSet):
+        return rules
+    return load_rules(rules)
+
+
+# -- conditions of a rule, with the engine's implicit ones -----------------------------------------
+
+@dataclass(frozen=True)
+class Condition:
+    expression: str
+    tree: Node
+    implicit: bool
+
+
+@lru_cache(maxsize=4096)
+def _conditions(rule: Rule, jurisdiction: str, province: bool) -> tuple[Condition, ...]:
+    found: list[Condition] = []
+    if rule.kind != "derived":
+        if not province and rule.territory == "entity":
+            found.append(Condition(f'city == "{jurisdiction}"', Compare(Field("entity", "city"), "==", jurisdiction), True))
+        if rule.event is not None:
+            when = Field("event", "date")
+            if rule.window_from is not None:
+                found.append(Condition(f'event.date >= "{rule.window_from}"', Compare(when, ">=", rule.window_from), True))
+            if rule.window_to is not None:
+                found.append(Condition(f'event.date <= "{rule.window_to}"', Compare(when, "<=", rule.window_to), True))
+    found.extend(Condition(text, tree, False) for text, tree in zip(rule.conditions, rule.trees))
+    return tuple(found)
+
+
+def conditions_of(rules: RuleSet, rule: Rule) -> tuple[Condition, ...]:
+    document = rules.document_of(rule)
+    return _conditions(rule, document.jurisdiction, document.is_province)
+
+
+def compiled_tree(rules: RuleSet, rule: Rule) -> Node:
+    """The rule's whole condition (implicit + written) as one tree, parameters unbound."""
+    from engine.tree import All
+
+    return All(tuple(c.tree for c in conditions_of(rules, rule)))
+
+
+# -- the durable_rules side ----------------------------------------------------------------------
+
+_ENGINES: OrderedDict[tuple[str, date], Any] = OrderedDict()
+_MAX_ENGINES = 16
+
+
+def durable_engine(rules: RuleSet, as_of: date):
+    """One compiled durable_rules engine per (rule set, as_of): parameters and ``as_of`` are bound at compile time."""
+    from engine.conditions import bind_by_event_date
+    from engine.durable_driver import DurableEngine, RuleSpec
+
+    key = (rules.fingerprint + "@" + rules.root, as_of)
+    engine = _ENGINES.get(key)
+    if engine is not None:
+        _ENGINES.move_to_end(key)
+        return engine
+    specs = []
+    for rule in rules.rules:
+        tree = compiled_tree(rules, rule)
+        if rule.kind == "derived":
+            specs.append(RuleSpec(rule.id, bind(tree, lambda n: rules.param_at(n, as_of), as_of), None, rule.id))
+        elif rule.event is None:
+            if rule.in_window(as_of):
+                specs.append(RuleSpec(rule.id, bind(tree, lambda n: rules.param_at(n, as_of), as_of), None))
+        else:
+            steps = lambda n: rules.parameters[n].step_values()  # noqa: E731
+            specs.append(RuleSpec(rule.id, bind_by_event_date(tree, steps, as_of), rule.event))
+    engine = DurableEngine(specs)
+    _ENGINES[key] = engine
+    while len(_ENGINES) > _MAX_ENGINES:
+        _, old = _ENGINES.popitem(last=False)
+        old.close()
+    return engine
+
+
+# -- evaluation ----------------------------------------------------------------------------------
+
+def evaluate(profile: Profile | dict, as_of: date, rules: RuleSet | str | Path | None = None,
+             backend: str = "durable") -> Evaluation:
+    """Evaluate ``profile`` as of ``as_of`` (never the system clock).
+
+    ``rules``: a loaded RuleSet, a path to a rules folder, or None for the shipped rule base.
+    ``backend``: ``"durable"`` (durable_rules decides which rules fire, cross-checked by the Python
+    evaluator) or ``"python"`` (the Python evaluator alone).
+    """
+    if not isinstance(as_of, date):
+        raise TypeError("as_of must be a datetime.date")
+    profile = parse_profile(profile)
+    ruleset = resolve_rules(rules)
+    return _Evaluator(profile, as_of, ruleset, backend).run()
+
+
+class _Evaluator:
+    def __init__(self, profile: Profile, as_of: date, rules: RuleSet, backend: str):
+        self.profile = profile
+        self.as_of = as_of
+        self.rules = rules
+        self.backend = backend
+        self.entity = profile.entity_values()
+        self.events: list[tuple[int, Event]] = []
+        self.ignored: list[IgnoredEvent] = []
+        for index, event in enumerate(profile.events):
+            if event.date > as_of:
+                self.ignored.append(IgnoredEvent(
+                    event=self.event_ref(index, event),
+                    reason_zh=f"事件日期 {event.date} 晚于评估日 {as_of}，未计入",
+                    reason_en=f"event dated {event.date}, after the evaluation date {as_of}: not counted"))
+            else:
+                self.events.append((index, event))
+        self.derived: dict[str, Truth] = {}
+        self.derived_missing: dict[str, list[str]] = {}
+        self.traces: list[RuleTrace] = []
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def event_ref(self, index: int, event: Event) -> EventRef:
+        return EventRef(index=index, type=event.type, date=event.date, ref=event.ref,
+                        label_zh=event.label("zh"), label_en=event.label("en"))
+
+    def source(self, rule: Rule) -> Source | None:
+        if rule.citation is None:
+            return None
+        doc = self.rules.document_of(rule)
+        return Source(document_id=doc.id, document_title=doc.title, document_title_en=doc.title_en,
+                      document_number=doc.number, jurisdiction=doc.jurisdiction, source_file=doc.source,
+                      section=rule.citation.section, quote=rule.citation.quote)
+
+    def header(self, rule: Rule, event: EventRef | None = None) -> dict[str, Any]:
+        return dict(rule_id=rule.id, title=rule.title, title_en=rule.title_en, kind=rule.kind,
+                    departments=list(rule.departments), tags=list(rule.tags), source=self.source(rule),
+                    note=rule.note, event=event)
+
+    def param_at(self, when: date):
+        return lambda name: self.rules.param_at(name, when)
+
+    def param_text(self, when: date, lang: str):
+        def text(name: str) -> str:
+            parameter = self.rules.parameters[name]
+            value = rate_or_value_text(parameter.value_at(when), parameter.unit, lang)
+            label = parameter.description_en if lang == "en" and parameter.description_en else parameter.description
+            return f"{label}（{value}）" if lang == "zh" else f"{label} ({value})"
+        return text
+
+    def derived_title(self, lang: str):
+        def title(name: str) -> str:
+            rule = self.rules.by_id.get(name)
+            return rule.title_in(lang) if rule else name
+        return title
+
+    def check(self, rule: Rule, condition: Condition, event: Event | None, when: date) -> tuple[ConditionCheck, Truth]:
+        bound = bind(condition.tree, self.param_at(when), self.as_of)
+        event_values = event.values() if event is not None else None
+        result = truth(bound, self.entity, event_values, self.derived)
+        values: dict[str, str] = {}
+        values_en: dict[str, str] = {}
+        missing: list[str] = []
+        for f in sorted(fields_of(condition.tree), key=str):
+            source = event_values if f.scope == "event" else self.entity
+            actual = None if source is None else source.get(f.name)
+            spec = field_spec(f, rule.event)
+            values[str(f)] = value_text(actual, spec, "zh")
+            values_en[str(f)] = value_text(actual, spec, "en")
+            if actual is None:
+                missing.append(str(f))
+        for name in sorted(derived_of(condition.tree)):
+            state = self.derived.get(name)
+            values[name] = {True: "是", False: "否", None: "待定"}[state]
+            values_en[name] = RESULT_WORD[state]
+            if state is None:
+                missing.extend(m for m in self.derived_missing.get(name, []) if m not in missing)
+        check = ConditionCheck(
+            expression=condition.expression,
+            description_zh=describe(condition.tree, rule.event, "zh", self.derived_title("zh"), self.param_text(when, "zh")),
+            description_en=describe(condition.tree, rule.event, "en", self.derived_title("en"), self.param_text(when, "en")),
+            result=RESULT_WORD[result], values=values, values_en=values_en,
+            missing=missing if result is None else [], implicit=condition.implicit)
+        return check, result
+
+    def decide(self, rule: Rule, event: Event | None, when: date) -> tuple[Truth, list[ConditionCheck]]:
+        checks: list[ConditionCheck] = []
+        results: list[Truth] = []
+        for condition in conditions_of(self.rules, rule):
+            check, result = self.check(rule, condition, event, when)
+            checks.append(check)
+            results.append(result)
+        overall: Truth = True
+        for r in results:
+            if r is False:
+                overall = False
+                break
+            if r is None:
+                overall = None
+        return overall, checks
+
+    def missing_facts(self, names: list[str], event_type: str | None) -> list[MissingFact]:
+        facts = []
+        for name in dict.fromkeys(names):
+            if name.startswith("params."):
+                facts.append(MissingFact(field=name, label_zh=f"参数{name[7:]}在该日期无取值",
+                                         label_en=f"parameter {name[7:]} has no value at that date"))
+                continue
+            f = Field("event", name[6:]) if name.startswith("event.") else Field("entity", name)
+            facts.append(MissingFact(field=name, label_zh=field_label(f, event_type, "zh"),
+                                     label_en=field_label(f, event_type, "en")))
+        return facts
+
+    # -- the run ---------------------------------------------------------------------------------
+    def run(self) -> Evaluation:
+        firing = self.fire_durable()
+        self.compute_derived(firing)
+        lines: list[tuple[Rule, BenefitLine, int | None]] = []
+        requirements: list[RequirementResult] = []
+        undetermined: list[Undetermined] = []
+        near: list[NearMiss] = []
+        exclusions: dict[str, tuple[Truth, list[str], RuleTrace | None]] = {}
+
+        for rule in self.rules.rules:
+            if rule.kind == "derived":
+                continue
+            if rule.event is None:
+                if not rule.in_window(self.as_of):
+                    self.traces.append(RuleTrace(**self.header(rule), status="not_in_force",
+                                                 reason_zh=f"评估日 {self.as_of} 不在规则有效期内",
+                                                 reason_en=f"not in force on {self.as_of}"))
+                    if rule.kind == "exclusion":
+                        exclusions[rule.id] = (False, [], None)
+                    continue
+                occasions: list[tuple[int | None, Event | None]] = [(None, None)]
+            else:
+                occasions = [(i, e) for i, e in self.events if e.type == rule.event]
+                if not occasions:
+                    self.traces.append(RuleTrace(**self.header(rule), status="not_eligible",
+                                                 reason_zh=f"没有「{schema.EVENT_BY_CODE[rule.event].zh}」事件",
+                                                 reason_en=f"no {schema.EVENT_BY_CODE[rule.event].en} event"))
+                    if rule.kind == "exclusion":
+                        exclusions[rule.id] = (False, [], None)
+                    continue
+            ex_state: Truth = False
+            ex_missing: list[str] = []
+            ex_trace: RuleTrace | None = None
+            for index, event in occasions:
+                when = event.date if event is not None else self.as_of
+                ref = self.event_ref(index, event) if event is not None else None
+                result, checks = self.decide(rule, event, when)
+                self.verify(rule, index, result, firing)
+                missing = [m for c in checks for m in c.missing]
+                if rule.kind == "exclusion":
+                    trace = RuleTrace(**self.header(rule, ref), status={True: "holds", False: "not_eligible",
+                                                                        None: "undetermined"}[result], checks=checks)
+                    self.traces.append(trace)
+                    if result is True:
+                        ex_state, ex_trace = True, trace
+                    elif result is None and ex_state is False:
+                        ex_state, ex_missing = None, missing
+                    continue
+                if result is None:
+                    undetermined.append(Undetermined(**self.header(rule, ref), missing=self.missing_facts(missing, rule.event),
+                                                     checks=checks, reason_zh="缺少所需信息，无法判断",
+                                                     reason_en="a needed fact is missing"))
+                    self.traces.append(RuleTrace(**self.header(rule, ref), status="undetermined", checks=checks))
+                    continue
+                if result is False:
+                    self.traces.append(RuleTrace(**self.header(rule, ref), status="not_eligible", checks=checks))
+                    miss = self.near_miss(checks)
+                    if miss is not None:
+                        near.append(NearMiss(**self.header(rule, ref), failed=miss))
+                    continue
+                if rule.kind == "benefit":
+                    amount, calculation, lacking = self.amount(rule, event, when)
+                    if lacking:
+                        undetermined.append(Undetermined(**self.header(rule, ref), missing=self.missing_facts(lacking, rule.event),
+                                                         checks=checks, reason_zh="条件满足，但计算金额所需的信息缺失",
+                                                         reason_en="eligible, but a fact needed for the amount is missing"))
+                        self.traces.append(RuleTrace(**self.header(rule, ref), status="undetermined", checks=checks))
+                        continue
+                    line = BenefitLine(**self.header(rule, ref), amount=amount, calculation=calculation, checks=checks)
+                    lines.append((rule, line, index))
+                    self.traces.append(RuleTrace(**self.header(rule, ref), status="eligible", checks=checks))
+                else:
+                    outcome = self.requirement(rule, event, when, ref, checks)
+                    if isinstance(outcome, Undetermined):
+                        undetermined.append(outcome)
+                        self.traces.append(RuleTrace(**self.header(rule, ref), status="undetermined", checks=checks))
+                    else:
+                        requirements.append(outcome)
+                        self.traces.append(RuleTrace(**self.header(rule, ref), status=outcome.status, checks=checks))
+            if rule.kind == "exclusion":
+                exclusions[rule.id] = (ex_state, ex_missing, ex_trace)
+
+        kept, withheld = self.apply_exclusions(lines, exclusions)
+        kept, superseded = self.apply_supersedes(kept)
+        benefits = [line for _, line, _ in kept]
+        total = sum((b.amount for b in benefits if b.amount is not None), Decimal("0.00"))
+        holding = [t for (state, _, t) in exclusions.values() if state is True and t is not None]
+        return Evaluation(
+            entity=EntitySummary(credit_code=self.profile.credit_code, name=self.profile.name, city=self.profile.city),
+            as_of=self.as_of, rule_set=self.rules.fingerprint, benefits=benefits, requirements=requirements,
+            withheld=withheld, superseded=superseded, undetermined=undetermined, near_misses=near,
+            exclusions=holding, derived={k: RESULT_WORD[v] for k, v in self.derived.items()}, total=to_fen(total),
+            ignored_events=self.ignored, derivations=list(self.profile.derivations),
+            warnings=list(self.profile.warnings), traces=self.traces)
+
+    def fire_durable(self):
+        if self.backend == "python":
+            return None
+        if self.backend != "durable":
+            raise ValueError("backend must be 'durable' or 'python'")
+        engine = durable_engine(self.rules, self.as_of)
+        return engine.fire(self.entity, [(e.type, e.values()) for _, e in self.events])
+
+    def verify(self, rule: Rule, index: int | None, result: Truth, firing) -> None:
+        if firing is None:
+            return
+        if rule.event is None:
+            fired = rule.id in firing.entity_rules
+        else:
+            position = next(p for p, (i, _) in enumerate(self.events) if i == index)
+            fired = (rule.id, position) in firing.event_rules
+        if fired != (result is True):
+            raise EngineDisagreement(
+                f"durable_rules {'fired' if fired else 'did not fire'} rule {rule.id} but the evaluator says "
+                f"{RESULT_WORD[result]} (event {index})")
+
+    def compute_derived(self, firing) -> None:
+        for name in self.rules.derived_order:
+            rule = self.rules.by_id[name]
+            result, checks = self.decide(rule, None, self.as_of)
+            self.derived[name] = result
+            self.derived_missing[name] = [m for c in checks for m in c.missing]
+            if firing is not None and firing.derived.get(name) != result:
+                raise EngineDisagreement(f"derived fact {name}: durable_rules says {firing.derived.get(name)}, "
+                                         f"the evaluator says {result}")
+            self.traces.append(RuleTrace(**self.header(rule), status=RESULT_WORD[result], checks=checks))
+
+    @staticmethod
+    def near_miss(checks: list[ConditionCheck]) -> ConditionCheck | None:
+        """The one written condition that failed while everything else held."""
+        if any(c.result != "true" for c in checks if c.implicit):
+            return None
+        failed = [c for c in checks if c.result == "false"]
+        unknown = [c for c in checks if c.result == "unknown"]
+        if len(failed) == 1 and not unknown and not failed[0].implicit:
+            return failed[0]
+        return None
+
+    # -- money -----------------------------------------------------------------------------------
+    def number(self, ref: Decimal | str | None, when: date) -> tuple[Decimal | None, str | None]:
+        """A literal or ``params.x`` at ``when``; the second item names a parameter without a value."""
+        if ref is None:
+            return None, None
+        if isinstance(ref, str):
+            value = self.rules.param_at(ref[7:], when)
+            return (value, None) if value is not None else (None, ref)
+        return Decimal(ref), None
+
+    def amount(self, rule: Rule, event: Event | None, when: date) -> tuple[Decimal | None, str | None, list[str]]:
+        spec = rule.amount
+        values = event.values() if event is not None else {}
+        if spec.form == "none":
+            return None, None, []
+        cap, cap_gap = self.number(spec.cap, when)
+        lacking = [cap_gap] if cap_gap else []
+        if spec.form == "fixed":
+            value, gap = self.number(spec.value, when)
+            if gap:
+                return None, None, [gap]
+            raw, formula = value, format_yuan(value)
+        else:
+            bases = spec.base if isinstance(spec.base, tuple) else (spec.base,)
+            parts = [values.get(b[6:]) for b in bases]
+            lacking += [b for b, v in zip(bases, parts) if v is None]
+            rate, gap = self.number(spec.rate, when) if spec.form == "rate" else (None, None)
+            if gap:
+                lacking.append(gap)
+            if lacking:
+                return None, None, lacking
+            if spec.form == "rate":
+                raw = parts[0] * rate
+                formula = f"{format_yuan(parts[0])} × {format_rate(rate)}"
+            else:
+                raw = sum(parts, Decimal(0))
+                formula = " + ".join(format_yuan(p) for p in parts)
+        if lacking:
+            return None, None, lacking
+        amount = to_fen(raw)
+        if cap is not None and amount > cap:
+            return to_fen(cap), f"min({formula} = {format_yuan(amount)}, {format_yuan(cap)}) = {format_yuan(cap)}", []
+        if spec.form == "fixed" or (spec.form == "actual" and len(parts) == 1):
+            return amount, format_yuan(amount), []
+        return amount, f"{formula} = {format_yuan(amount)}", []
+
+    def requirement(self, rule: Rule, event: Event | None, when: date, ref: EventRef | None,
+                    checks: list[ConditionCheck]) -> RequirementResult | Undetermined:
+        floor_spec = rule.floor
+        values = event.values() if event is not None else {}
+        base = values.get(floor_spec.base[6:])
+        actual = values.get(floor_spec.actual[6:])
+        rate, gap = self.number(floor_spec.rate, when)
+        lacking = [n for n, v in ((floor_spec.base, base), (floor_spec.actual, actual)) if v is None]
+        if gap:
+            lacking.append(gap)
+        if lacking:
+            return Undetermined(**self.header(rule, ref), missing=self.missing_facts(lacking, rule.event), checks=checks,
+                                reason_zh="要求适用，但判断是否达标所需的信息缺失",
+                                reason_en="the requirement applies, but a fact needed to check it is missing")
+        floor = to_fen(base * rate)
+        shortfall = to_fen(floor - actual) if actual < floor else Decimal("0.00")
+        status = "violated" if actual < floor else "met"
+        calc = f"{format_yuan(base)} × {format_rate(rate)} = {format_yuan(floor)}; " + (
+            f"{format_yuan(actual)} < {format_yuan(floor)}, shortfall {format_yuan(shortfall)}" if status == "violated"
+            else f"{format_yuan(actual)} ≥ {format_yuan(floor)}")
+        return RequirementResult(**self.header(rule, ref), status=status, floor=floor, actual=to_fen(actual),
+                                 shortfall=shortfall, calculation=calc, checks=checks)
+
+    # -- overrides -------------------------------------------------------------------------------
+    def apply_exclusions(self, lines, exclusions):
+        kept, withheld = [], []
+        for rule, line, index in lines:
+            verdict = None
+            for ex_id, (state, missing, trace) in exclusions.items():
+                exclusion = self.rules.by_id[ex_id]
+                if not withholds(exclusion, rule) or state is False:
+                    continue
+                if state is True:
+                    verdict = ("withheld", exclusion, trace)
+                    break
+                if verdict is None:
+                    verdict = ("undetermined", exclusion, missing)
+            if verdict is None:
+                kept.append((rule, line, index))
+            elif verdict[0] == "withheld":
+                exclusion, trace = verdict[1], verdict[2]
+                reason_zh = "；".join(c.description_zh for c in trace.checks if c.result == "true" and not c.implicit)
+                reason_en = "; ".join(c.description_en for c in trace.checks if c.result == "true" and not c.implicit)
+                withheld.append(Withheld(line=line, exclusion=RuleHeader(**self.header(exclusion, trace.event)),
+                                         reason_zh=reason_zh, reason_en=reason_en))
+                self.traces.append(RuleTrace(**{**line.model_dump(include=set(RuleHeader.model_fields)),
+                                                "source": line.source, "event": line.event},
+                                             status="withheld", checks=line.checks,
+                                             reason_zh=f"因「{exclusion.title}」被取消", reason_en=f"withheld by {exclusion.title_en}"))
+            else:
+                # An exclusion overrides only when established (as Catala's exceptions do): a blacklist lists
+                # the blacklisted, so an unknown status keeps the benefit but says what was not checked.
+                exclusion, missing = verdict[1], verdict[2]
+                labels = self.missing_facts(missing, exclusion.event)
+                line = line.model_copy(update={
+                    "caveats_zh": [f"未能核查「{exclusion.title}」（{exclusion.id}）：缺少"
+                                   + "、".join(m.label_zh for m in labels)],
+                    "caveats_en": [f"{exclusion.title_en} ({exclusion.id}) could not be checked: missing "
+                                   + ", ".join(m.label_en for m in labels)]})
+                kept.append((rule, line, index))
+        return kept, withheld
+
+    def apply_supersedes(self, kept):
+        paying = {(rule.id, index) for rule, _, index in kept}
+        result, superseded = [], []
+        for rule, line, index in kept:
+            winner = next((other for other in self.rules.rules
+                           if rule.id in other.supersedes and (other.id, index) in paying and index is not None), None)
+            if winner is None:
+                result.append((rule, line, index))
+            else:
+                superseded.append(Superseded(line=line, by_rule_id=winner.id, by_title=winner.title,
+                                             by_title_en=winner.title_en))
+                self.traces.append(RuleTrace(**{**line.model_dump(include=set(RuleHeader.model_fields)),
+                                                "source": line.source, "event": line.event},
+                                             status="superseded", checks=line.checks,
+                                             reason_zh=f"同一事件已由「{winner.title}」（{winner.id}）支付",
+                                             reason_en=f"the same event is paid by {winner.title_en} ({winner.id})"))
+        return result, superseded
+
+
+def withholds(exclusion: Rule, rule: Rule) -> bool:
+    for target in exclusion.withholds:
+        if target == "*" or target == rule.id or (target.startswith("tag:") and target[4:] in rule.tags):
+            return True
+    return False
