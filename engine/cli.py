@@ -19,7 +19,8 @@ from engine.profile import ProfileError
 from engine.render import render_explanation, render_text
 from engine.rulebook import LoadError, RuleSet, load_rules
 
-EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_BAD_RULES = 0, 2, 3, 4
+# 0 clean; 2 bad command line; 3 unusable input; 4 broken rules; 5 batch finished but some rows had errors.
+EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_BAD_RULES, EXIT_ROW_ERRORS = 0, 2, 3, 4, 5
 EXTENSIONS = ("engine.batch.cli", "engine.drafting.cli", "engine.bdd.cli")
 
 

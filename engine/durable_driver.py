@@ -267,8 +267,7 @@ def _terms(node: Node, key: str) -> list[_Term]:
         raise TypeError(f"unexpected node in NNF tree of rule {key}: {node!r}")
     if len(out) > MAX_TERMS_PER_RULE:
         raise EngineLimitError(
-            f"rule {key} expands into more than {MAX_TERMS_PER_RULE} alternatives over derived facts; "
-            "simplify its condition"
+            f"rule {key} expands into more than {MAX_TERMS_PER_RULE} alternatives over derived facts; simplify its condition"
         )
     return out
 
@@ -367,6 +366,9 @@ def _check_network(root: _Alpha) -> None:
 
 _ruleset_ids = itertools.count(1)
 _NEVER = "zz_never"  # property no fact has: makes the silent catch-all pattern never complete
+# Facts are serialised compactly; durable echoes them verbatim in action messages, which _run slices.
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+_EVENT_ID_MARK = '"id":"v'
 
 
 def _order_derived(specs: Sequence[RuleSpec]) -> list[str]:
@@ -448,13 +450,14 @@ class DurableEngine:
                     continue  # never true
                 tree_terms: list[_Term] = [(None, frozenset())]
             else:
-                tree_terms = [
-                    t for term in _terms(tree, str(target[1])) for t in _split_wide(term, schema, str(target[1]))
-                ]
+                tree_terms = [t for term in _terms(tree, str(target[1])) for t in _split_wide(term, schema, str(target[1]))]
             if tag != "E":
                 event_entity_fields |= {
-                    f.name for n in walk(tree) if isinstance(n, (Compare, OneOf, Contains))
-                    for f in [n.field] if f.scope == "entity"
+                    f.name
+                    for n in walk(tree)
+                    if isinstance(n, (Compare, OneOf, Contains))
+                    for f in [n.field]
+                    if f.scope == "entity"
                 }
             for cond, ders in tree_terms:
                 items: list[dict[str, Any]] = [{"t": tag}]
@@ -496,17 +499,21 @@ class DurableEngine:
         _check_network(root)
 
         # Which (scope, field)s go into which fact.
-        self._entity_fields = sorted({name for (scope, name) in schema.scalars_by_field if scope == "entity"}
-                                     | {name for (scope, name) in schema.contains_by_field if scope == "entity"})
-        self._event_entity_fields = sorted(event_entity_fields)
-        self._event_fields = sorted({name for (scope, name) in schema.scalars_by_field if scope == "event"}
-                                    | {name for (scope, name) in schema.contains_by_field if scope == "event"})
-        props = lambda scope, names: sum(  # noqa: E731
-            len(schema.scalars_by_field.get((scope, n), ())) + len(schema.contains_by_field.get((scope, n), ()))
-            for n in names
+        self._entity_fields = sorted(
+            {name for (scope, name) in schema.scalars_by_field if scope == "entity"}
+            | {name for (scope, name) in schema.contains_by_field if scope == "entity"}
         )
-        widest = max(props("entity", self._entity_fields),
-                     props("event", self._event_fields) + props("entity", self._event_entity_fields))
+        self._event_entity_fields = sorted(event_entity_fields)
+        self._event_fields = sorted(
+            {name for (scope, name) in schema.scalars_by_field if scope == "event"}
+            | {name for (scope, name) in schema.contains_by_field if scope == "event"}
+        )
+        props = lambda scope, names: sum(  # noqa: E731
+            len(schema.scalars_by_field.get((scope, n), ())) + len(schema.contains_by_field.get((scope, n), ())) for n in names
+        )
+        widest = max(
+            props("entity", self._entity_fields), props("event", self._event_fields) + props("entity", self._event_entity_fields)
+        )
         if widest + 3 > MAX_PROPERTIES:
             raise EngineLimitError(
                 f"a fact would carry {widest + 3} properties; durable_rules allows 252 (limit here {MAX_PROPERTIES})"
@@ -583,7 +590,7 @@ class DurableEngine:
         handle = self._handle
         firing = Firing()
         derived_vals: dict[int, int] = {}
-        code, state = _dr.assert_facts(handle, json.dumps(facts))
+        code, state = _dr.assert_facts(handle, _dumps(facts))
         if code != 0:
             # No action ran in this sid: deleting it could segfault, so it is leaked (cannot happen with the
             # catch-all rules; kept as a guard).
@@ -595,18 +602,21 @@ class DurableEngine:
             message = result[1] if result else None
             while message:
                 in_action = True
-                ((rule, frame),) = json.loads(message).items()
+                # The message is '{"<rule>":{"<alias>":{fact}, ...}}' with facts echoed as we serialised them;
+                # slicing beats json.loads (the hot spot). Event facts are the only ids starting with "v".
+                rule = message[2 : message.index('"', 2)]
                 for kind, what in self._targets.get(rule, ()):
                     if kind == "entity":
                         firing.entity_rules.add(what)
                     elif kind == "event":
-                        firing.event_rules.add((what, int(frame["m"]["id"][1:])))
+                        start = message.index(_EVENT_ID_MARK) + len(_EVENT_ID_MARK)
+                        firing.event_rules.add((what, int(message[start : message.index('"', start)])))
                     else:
                         idx, v = what
                         if idx not in derived_vals:
                             derived_vals[idx] = v
                             # Forward chaining: dependants are queued and come out of the loop below.
-                            _dr.assert_fact(handle, json.dumps({"sid": sid, "id": f"d{idx}", "t": "D", "n": idx, "v": v}))
+                            _dr.assert_fact(handle, _dumps({"sid": sid, "id": f"d{idx}", "t": "D", "n": idx, "v": v}))
                         elif derived_vals[idx] != v:
                             raise RuntimeError(f"derived fact {self.derived_names[idx]} came out both true and false")
                 message = _dr.complete_and_start_action(handle, state)
@@ -618,8 +628,9 @@ class DurableEngine:
                 except Exception:  # noqa: BLE001 - best effort before deleting the sid
                     pass
             _dr.delete_state(handle, sid)
-        firing.derived = {name: (None if i not in derived_vals else bool(derived_vals[i]))
-                          for i, name in enumerate(self.derived_names)}
+        firing.derived = {
+            name: (None if i not in derived_vals else bool(derived_vals[i])) for i, name in enumerate(self.derived_names)
+        }
         return firing
 
     def close(self) -> None:

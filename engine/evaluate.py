@@ -483,9 +483,12 @@ class _Evaluator:
         kept, withheld = [], []
         for rule, line, index in lines:
             verdict = None
-            for ex_id, (state, missing, trace) in exclusions.items():
+            when = line.event.date if line.event is not None else self.as_of
+            for ex_id, (state, missing, trace) in self.exclusion_order(rule, exclusions):
                 exclusion = self.rules.by_id[ex_id]
-                if not withholds(exclusion, rule) or state is False:
+                # An exclusion reaches only what falls inside its own window: a 2021 blacklist does not
+                # claw back a 2019 award.
+                if not withholds(exclusion, rule) or state is False or not exclusion.in_window(when):
                     continue
                 if state is True:
                     verdict = ("withheld", exclusion, trace)
@@ -516,6 +519,11 @@ class _Evaluator:
                                    + ", ".join(m.label_en for m in labels)]})
                 kept.append((rule, line, index))
         return kept, withheld
+
+    def exclusion_order(self, rule: Rule, exclusions):
+        """The benefit's own document's exclusions first, then the rest in rule-base order."""
+        items = list(exclusions.items())
+        return sorted(items, key=lambda item: self.rules.by_id[item[0]].document_id != rule.document_id)
 
     def apply_supersedes(self, kept):
         paying = {(rule.id, index) for rule, _, index in kept}

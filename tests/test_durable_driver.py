@@ -135,8 +135,7 @@ def test_derived_forward_chaining():
         # given in reverse dependency order on purpose
         RuleSpec("needs_sme_hightech", All((Derived("sme_hightech"), Compare(evf("amount"), ">", D(0)))), "grant"),
         RuleSpec("not_sme", Not(Derived("sme")), None),
-        RuleSpec("rule.sme-hightech", All((Derived("sme"), Compare(ent("hightech"), "==", True))), None,
-                 derives="sme_hightech"),
+        RuleSpec("rule.sme-hightech", All((Derived("sme"), Compare(ent("hightech"), "==", True))), None, derives="sme_hightech"),
         RuleSpec("rule.sme", Compare(ent("employees"), "<", D(300)), None, derives="sme"),
     ]
     with DurableEngine(specs) as eng:
@@ -339,7 +338,8 @@ def reference(specs, entity, events):
     ents = {s.key for s in specs if not s.derives and s.event_type is None and truth(s.tree, entity, None, derived) is True}
     evs = {
         (s.key, i)
-        for s in specs if s.event_type is not None
+        for s in specs
+        if s.event_type is not None
         for i, (etype, ev) in enumerate(events)
         if etype == s.event_type and truth(s.tree, entity, ev, derived) is True
     }
