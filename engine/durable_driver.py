@@ -327,7 +327,12 @@ def _model_alpha(expr: dict[str, Any], parent: _Alpha) -> _Alpha:
     return node
 
 
-def _check_network(root: _Alpha) -> None:
+def _and(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return items[0] if len(items) == 1 else {"$and": items}
+
+
+def _network_problem(root: _Alpha, stack_budget: int) -> str | None:
+    """Why durable would hang or fail on this (modelled) alpha network, or None if it is fine."""
     peaks: dict[int, int] = {}
 
     def peak(node: _Alpha) -> int:
@@ -337,14 +342,14 @@ def _check_network(root: _Alpha) -> None:
         if got is not None:
             return got
         if len(node.children) > MAX_ALPHA_CHILDREN:
-            raise EngineLimitError(
+            raise _Problem(
                 f"{len(node.children)} different conditions follow the same condition prefix; durable_rules "
-                f"hangs at 512 (limit here {MAX_ALPHA_CHILDREN}): use fewer rules or group them"
+                f"hangs at 512 (limit here {MAX_ALPHA_CHILDREN}): split the condition or the rule"
             )
         if len(node.forward) > MAX_NEXT_LIST:
-            raise EngineLimitError("too many 'or' alternatives end on the same condition")
+            raise _Problem("too many 'or' alternatives end on the same condition")
         if node.betas > MAX_BETAS_PER_NODE:
-            raise EngineLimitError(
+            raise _Problem(
                 f"{node.betas} rule patterns share an identical condition chain; durable_rules allows 256 "
                 f"(limit here {MAX_BETAS_PER_NODE})"
             )
@@ -354,12 +359,20 @@ def _check_network(root: _Alpha) -> None:
         peaks[id(node)] = result
         return result
 
-    high = peak(root)
-    if high > MAX_ALPHA_STACK:
-        raise EngineLimitError(
-            f"up to {high} rule conditions can match one fact at the same time; durable_rules' matcher "
-            f"overflows at 64 (limit here {MAX_ALPHA_STACK}): use fewer rules or make them more selective"
+    try:
+        high = peak(root)
+    except _Problem as p:
+        return str(p)
+    if high > stack_budget:
+        return (
+            f"up to {high} conditions can match one fact at the same time; durable_rules' matcher "
+            f"overflows at 64 (limit here {stack_budget}): make the condition narrower or split it"
         )
+    return None
+
+
+class _Problem(Exception):
+    pass
 
 
 # --- the engine ------------------------------------------------------------------------------------------
@@ -438,11 +451,13 @@ class DurableEngine:
         schema.freeze()
         self._schema = schema
 
-        # 3. Durable rules: one per distinct pattern list; an action may serve several targets.
-        rules: dict[str, dict[str, Any]] = {}
-        by_json: dict[str, str] = {}
+        # 3. Durable rules: one per distinct (fact tag, condition, derived joins); an action may serve several
+        #    targets. Patterns are then packed into groups: a fact is asserted once per group of its tag, with
+        #    property g = group, and every pattern starts with g == its group. Each group's alpha subtree must
+        #    stay under durable's limits (64-entry matcher stack, 512 children per node).
+        unique: dict[str, tuple[str, list[dict[str, Any]], list[dict[str, Any]]]] = {}  # durable rule name -> parts
+        names: dict[str, str] = {}  # canonical JSON -> durable rule name
         self._targets: dict[str, list[tuple[str, Any]]] = {}
-        root = _Alpha()
         event_entity_fields: set[str] = set()
         for target, tag, tree in prepared:
             if isinstance(tree, Const):
@@ -460,43 +475,84 @@ class DurableEngine:
                     if f.scope == "entity"
                 }
             for cond, ders in tree_terms:
-                items: list[dict[str, Any]] = [{"t": tag}]
+                items: list[dict[str, Any]] = []
                 if cond is not None:
                     e = _expr(cond, schema)
                     items.extend(e["$and"] if "$and" in e else [e])
-                patterns = [{"m": items[0] if len(items) == 1 else {"$and": items}}]
+                joins = []
                 for j, (name, want) in enumerate(sorted(ders)):
                     if name not in self._derived_index:
                         raise ValueError(f"rule {target[1]} refers to derived fact {name!r}, which no rule derives")
                     dcond = {"$and": [{"t": "D"}, {"n": self._derived_index[name]}, {"v": int(want)}]}
-                    patterns.append({f"d{j}": dcond})
-                if len(patterns) > MAX_PATTERNS:
+                    joins.append({f"d{j}": dcond})
+                if len(joins) + 1 > MAX_PATTERNS:
                     raise EngineLimitError(
-                        f"rule {target[1]} joins {len(patterns) - 1} derived facts in one alternative; "
-                        f"durable_rules allows {MAX_PATTERNS}"
+                        f"rule {target[1]} joins {len(joins)} derived facts in one alternative; durable_rules allows {MAX_PATTERNS - 1}"
                     )
-                body = json.dumps(patterns, sort_keys=True)
-                name = by_json.get(body)
+                body = json.dumps([tag, items, joins], sort_keys=True)
+                name = names.get(body)
                 if name is None:
-                    name = by_json[body] = f"r{len(by_json)}"
-                    rules[name] = {"all": patterns}
+                    name = names[body] = f"r{len(unique)}"
+                    unique[name] = (tag, items, joins)
                     self._targets[name] = []
-                    for p in patterns:
-                        ((_, pexpr),) = p.items()
-                        _model_alpha(pexpr, root).betas += 1
                 if target not in self._targets[name]:
                     self._targets[name].append(target)
 
+        root = _Alpha()
+        rules: dict[str, dict[str, Any]] = {}
+        self._groups: dict[str, list[int]] = {}  # fact tag -> group numbers
+        groups: list[tuple[str, _Alpha, list[dict[str, Any]]]] = []  # (tag, model of the g node, patterns)
+        tags = ["E"] + sorted({t for t, _, _ in unique.values()} - {"E"})  # "E" always: "ca" fires on it
+        budget = MAX_ALPHA_STACK - 4  # the root keeps up to 4 siblings pending (g, t, $ex t, never)
+        for tag in tags:
+            for name, (t, items, joins) in unique.items():
+                if t != tag:
+                    continue
+                if not self._groups.get(tag):
+                    self._groups.setdefault(tag, []).append(len(groups))
+                    groups.append((tag, _Alpha(), []))
+                gi = self._groups[tag][-1]
+                _, model, members = groups[gi]
+                members.append(items)
+                _model_alpha(_and(items), model).betas += 1
+                problem = _network_problem(model, budget)
+                if problem and len(members) > 1:
+                    # Start a new group with this pattern; rebuild the old group's model without it.
+                    members.pop()
+                    rebuilt = _Alpha()
+                    for m in members:
+                        _model_alpha(_and(m), rebuilt).betas += 1
+                    groups[gi] = (tag, rebuilt, members)
+                    gi = len(groups)
+                    self._groups[tag].append(gi)
+                    model = _Alpha()
+                    groups.append((tag, model, [items]))
+                    _model_alpha(_and(items), model).betas += 1
+                    problem = _network_problem(model, budget)
+                if problem:
+                    raise EngineLimitError(f"rule {self._targets[name][0][1]}: {problem}")
+                patterns = [{"m": _and([{"g": gi}, *items])}, *joins]
+                rules[name] = {"all": patterns}
+                for p in patterns:
+                    ((_, pexpr),) = p.items()
+                    _model_alpha(pexpr, root).betas += 1
+            if tag == "E" and not self._groups.get("E"):
+                self._groups["E"] = [len(groups)]
+                groups.append(("E", _Alpha(), []))
+
         # Catch-alls: every fact must reach some pattern or assert_facts rejects the whole batch, and a sid
-        # in which no action ran can segfault delete_state. "ca" fires once per fire() on the entity fact;
-        # "ck" accepts every fact but never completes (no action cost).
-        rules["ca"] = {"all": [{"m": {"t": "E"}}]}
+        # in which no action ran can segfault delete_state. "ca" fires once per fire() on the first entity
+        # copy; "ck" accepts every fact but never completes (no action cost).
+        ca = {"$and": [{"t": "E"}, {"g": self._groups["E"][0]}]}  # t first: keeps it out of the group subtrees
+        rules["ca"] = {"all": [{"m": ca}]}
         rules["ck"] = {"all": [{"m": {"$ex": {"t": 1}}}, {"z": {_NEVER: 1}}]}
-        for expr in ({"t": "E"}, {"$ex": {"t": 1}}, {_NEVER: 1}):
+        for expr in (ca, {"$ex": {"t": 1}}, {_NEVER: 1}):
             _model_alpha(expr, root).betas += 1
         if len(rules) > MAX_DURABLE_RULES:
             raise EngineLimitError(f"{len(rules)} compiled rules; durable_rules allows 4096 (limit here {MAX_DURABLE_RULES})")
-        _check_network(root)
+        problem = _network_problem(root, MAX_ALPHA_STACK)
+        if problem:
+            raise EngineLimitError(problem)
 
         # Which (scope, field)s go into which fact.
         self._entity_fields = sorted(
@@ -514,9 +570,9 @@ class DurableEngine:
         widest = max(
             props("entity", self._entity_fields), props("event", self._event_fields) + props("entity", self._event_entity_fields)
         )
-        if widest + 3 > MAX_PROPERTIES:
+        if widest + 4 > MAX_PROPERTIES:
             raise EngineLimitError(
-                f"a fact would carry {widest + 3} properties; durable_rules allows 252 (limit here {MAX_PROPERTIES})"
+                f"a fact would carry {widest + 4} properties; durable_rules allows 252 (limit here {MAX_PROPERTIES})"
             )
 
         self.rule_count = len(rules)
@@ -570,20 +626,22 @@ class DurableEngine:
         with self._lock:
             sid = str(next(self._sids))  # digits only: quotes/backslashes make a sid undeletable
             facts: list[dict[str, Any]] = []
-            ent: dict[str, Any] = {"sid": sid, "id": "E", "t": "E"}
+            ent: dict[str, Any] = {"sid": sid, "t": "E"}
             self._encode("entity", self._entity_fields, entity, ent)
-            facts.append(ent)
+            for g in self._groups["E"]:  # one copy per group of entity patterns
+                facts.append({**ent, "id": f"E{g}", "g": g})
             if self._event_tag:
                 shared: dict[str, Any] = {}
                 self._encode("entity", self._event_entity_fields, entity, shared)
                 for i, (etype, ev) in enumerate(events):
                     tag = self._event_tag.get(etype)
-                    if tag is None:
+                    if tag is None or tag not in self._groups:
                         continue  # no rule for this type
-                    fact: dict[str, Any] = {"sid": sid, "id": f"v{i}", "t": tag}
+                    fact: dict[str, Any] = {"sid": sid, "t": tag}
                     fact.update(shared)
                     self._encode("event", self._event_fields, ev, fact)
-                    facts.append(fact)
+                    for g in self._groups[tag]:
+                        facts.append({**fact, "id": f"v{i}_{g}", "g": g})
             return self._run(sid, facts)
 
     def _run(self, sid: str, facts: list[dict[str, Any]]) -> Firing:
@@ -610,7 +668,7 @@ class DurableEngine:
                         firing.entity_rules.add(what)
                     elif kind == "event":
                         start = message.index(_EVENT_ID_MARK) + len(_EVENT_ID_MARK)
-                        firing.event_rules.add((what, int(message[start : message.index('"', start)])))
+                        firing.event_rules.add((what, int(message[start : message.index("_", start)])))
                     else:
                         idx, v = what
                         if idx not in derived_vals:

@@ -215,7 +215,7 @@ def _normalise_profile(data: Mapping[str, Any]) -> dict[str, Any]:
             raw_events = value
             continue
         if key in ("derivations", "warnings"):
-            continue
+            continue  # carried over below: a dumped profile validates back to itself
         name = schema.field_for_header(str(key), schema.ENTITY_HEADERS)
         if name is None:
             hint = schema.suggest(str(key), [f.name for f in schema.ENTITY_FIELDS] + [f.zh for f in schema.ENTITY_FIELDS])
@@ -244,10 +244,12 @@ def _normalise_profile(data: Mapping[str, Any]) -> dict[str, Any]:
     if errors:
         raise ProfileError(errors)
     clean["events"] = events
-    clean["warnings"] = tuple(warnings)
-    clean["derivations"] = _derive(clean)
-    for derivation in clean["derivations"]:
+    clean["warnings"] = tuple(dict.fromkeys(warnings))
+    given = tuple(Derivation.model_validate(d) for d in data.get("derivations", ()) or ())
+    derived = _derive(clean)
+    for derivation in derived:
         clean[derivation.field] = derivation.value
+    clean["derivations"] = given + tuple(d for d in derived if d not in given)
     return clean
 
 

@@ -47,15 +47,22 @@ def _basis(item, lang: str) -> str:
     return f"{doc} {item.source.section}"
 
 
-def _event(item, lang: str) -> str:
+def _event(item, lang: str, empty: str = "—") -> str:
     if item.event is None:
-        return "—"
+        return empty
     return item.event.label_en if lang == "en" else item.event.label_zh
+
+
+def _about(item, lang: str) -> str:
+    """"Title [id] event" for list lines."""
+    event = _event(item, lang, "")
+    return f"{_title(item, lang)} [{item.rule_id}]" + (f" {event}" if event else "")
 
 
 def _console(width: int) -> tuple[Console, io.StringIO]:
     buffer = io.StringIO()
-    return Console(file=buffer, width=width, no_color=True, highlight=False, emoji=False), buffer
+    # markup=False: "[rule.id]" is text here, not rich markup.
+    return Console(file=buffer, width=width, no_color=True, highlight=False, emoji=False, markup=False), buffer
 
 
 def render_text(evaluation: Evaluation, lang: str = "zh", width: int = 140) -> str:
@@ -74,7 +81,7 @@ def render_text(evaluation: Evaluation, lang: str = "zh", width: int = 140) -> s
         caveats = line.caveats_en if lang == "en" else line.caveats_zh
         if caveats:
             title += "\n" + t["caveat"] + ": " + "; ".join(caveats)
-        table.add_row(str(n), title, _event(line, lang), amount, line.calculation or "", _basis(line, lang))
+        table.add_row(*((str(n), title, _event(line, lang), amount, line.calculation or "", _basis(line, lang))))
     if not evaluation.benefits:
         table.add_row("", t["none"], "", "", "", "")
     console.print(table)
@@ -84,31 +91,32 @@ def render_text(evaluation: Evaluation, lang: str = "zh", width: int = 140) -> s
         for name in (t["rule"], t["event"], t["status"], t["floor"], t["actual"], t["shortfall"], t["basis"]):
             req.add_column(name, overflow="fold")
         for r in evaluation.requirements:
-            req.add_row(f"{_title(r, lang)}\n[{r.rule_id}]", _event(r, lang), t[r.status], format_yuan(r.floor),
-                        format_yuan(r.actual), format_yuan(r.shortfall), _basis(r, lang))
+            req.add_row(*((f"{_title(r, lang)}\n[{r.rule_id}]", _event(r, lang), t[r.status],
+                                               format_yuan(r.floor), format_yuan(r.actual), format_yuan(r.shortfall),
+                                               _basis(r, lang))))
         console.print(req)
     if evaluation.withheld:
         console.print(f"\n{t['withheld']}:")
         for w in evaluation.withheld:
             reason = w.reason_en if lang == "en" else w.reason_zh
             amount = format_yuan(w.line.amount) if w.line.amount is not None else t["no_amount"]
-            console.print(f"  - {_title(w.line, lang)} [{w.line.rule_id}] {_event(w.line, lang)} {amount} — "
+            console.print(f"  - {_about(w.line, lang)} {amount} — "
                           f"{t['because']} {_title(w.exclusion, lang)} [{w.exclusion.rule_id}]: {reason} "
                           f"({_basis(w.exclusion, lang)})")
     if evaluation.superseded:
         console.print(f"\n{t['superseded']}:")
         for s in evaluation.superseded:
             by = s.by_title_en if lang == "en" else s.by_title
-            console.print(f"  - {_title(s.line, lang)} [{s.line.rule_id}] {_event(s.line, lang)} — {t['by']} {by} [{s.by_rule_id}]")
+            console.print(f"  - {_about(s.line, lang)} — {t['by']} {by} [{s.by_rule_id}]")
     if evaluation.undetermined:
         console.print(f"\n{t['undetermined']}:")
         for u in evaluation.undetermined:
             missing = ("、" if lang == "zh" else ", ").join(m.label_en if lang == "en" else m.label_zh for m in u.missing)
-            console.print(f"  - {_title(u, lang)} [{u.rule_id}] {_event(u, lang)} — {t['missing']}: {missing}")
+            console.print(f"  - {_about(u, lang)} — {t['missing']}: {missing}")
     if evaluation.near_misses:
         console.print(f"\n{t['near']}:")
         for m in evaluation.near_misses:
-            console.print(f"  - {_title(m, lang)} [{m.rule_id}] {_event(m, lang)} — {t['failed']}: "
+            console.print(f"  - {_about(m, lang)} — {t['failed']}: "
                           f"{check_text(m.failed, lang)}")
     notes = []
     for ignored in evaluation.ignored_events:

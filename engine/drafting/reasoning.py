@@ -180,20 +180,11 @@ class _State:
         low, high = self.low, self.high
         if self.kind.discrete:
             if low is not None:
-                low = low.to_integral_value(rounding="ROUND_FLOOR") + 1 if (
-                    self.low_open or low != low.to_integral_value()) and not (
-                    not self.low_open and low == low.to_integral_value()) else low
-                if self.low_open and self.low == self.low.to_integral_value():
-                    low = self.low + 1
-                elif self.low != self.low.to_integral_value():
-                    low = self.low.to_integral_value(rounding="ROUND_CEILING")
+                whole = low.to_integral_value(rounding="ROUND_CEILING")
+                low = whole + 1 if (self.low_open and whole == low) else whole
             if high is not None:
-                if self.high_open and self.high == self.high.to_integral_value():
-                    high = self.high - 1
-                elif self.high != self.high.to_integral_value():
-                    high = self.high.to_integral_value(rounding="ROUND_FLOOR")
-                else:
-                    high = self.high
+                whole = high.to_integral_value(rounding="ROUND_FLOOR")
+                high = whole - 1 if (self.high_open and whole == high) else whole
             if low is None or high is None:
                 return True
             if low > high:
