@@ -77,7 +77,8 @@ def run_evaluate(args: argparse.Namespace, explain_rule: str | None = None) -> i
     outputs = []
     for path in args.profiles:
         try:
-            result = evaluate(read_profile(path), args.as_of, ruleset)
+            explain = explain_rule is not None or getattr(args, "traces", False)
+            result = evaluate(read_profile(path), args.as_of, ruleset, explain=explain)
         except ProfileError as exc:
             lines = "\n".join("  - " + e.text(args.lang) for e in exc.errors)
             raise CliError(f"{path}: {'资料有误' if args.lang == 'zh' else 'invalid profile'}:\n{lines}") from None

@@ -75,6 +75,8 @@ MAX_PATTERNS = 15
 MAX_PROPERTIES = 240
 # At most 4096 actions (rules) per ruleset.
 MAX_DURABLE_RULES = 3000
+# A top-level "or" wider than this is compiled as separate patterns (which are then packed into groups).
+MAX_OR_WIDTH = 16
 # DNF terms a single rule may expand into.
 MAX_TERMS_PER_RULE = 64
 
@@ -273,8 +275,11 @@ def _terms(node: Node, key: str) -> list[_Term]:
 
 
 def _split_wide(term: _Term, schema: _Schema, key: str) -> list[_Term]:
-    """Split top-level ORs of a term whose expression is too deeply connected for one durable pattern."""
+    """Split top-level ORs of a term that is too wide or too deeply connected for one durable pattern."""
     cond, ders = term
+    if isinstance(cond, AnyOf) and len(cond.items) > MAX_OR_WIDTH:
+        # many alternatives side by side could all match at once and overflow durable's matcher stack
+        return [t for i in cond.items for t in _split_wide((i, ders), schema, key)]
     if cond is None or _connectives(_expr(cond, schema)) + 1 <= MAX_CONNECTIVES:
         return [term]
     if isinstance(cond, AnyOf):

@@ -12,7 +12,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ from engine.results import (
     Withheld,
 )
 from engine.rulebook import Rule, RuleSet, load_rules
-from engine.tree import Compare, Field, Node, derived_of, fields_of
+from engine.tree import AsOf, Compare, Field, Node, Param, derived_of, fields_of, walk
 
 RESULT_WORD = {True: "true", False: "false", None: "unknown"}
 
@@ -75,27 +74,53 @@ class Condition:
     expression: str
     tree: Node
     implicit: bool
+    fields: tuple[Field, ...] = ()
+    derived: tuple[str, ...] = ()
+    dynamic: bool = False  # mentions a parameter or as_of, so it is bound per date
+
+    @classmethod
+    def of(cls, expression: str, tree: Node, implicit: bool) -> Condition:
+        dynamic = any(isinstance(n, Compare) and isinstance(n.value, (Param, AsOf)) for n in walk(tree))
+        return cls(expression, tree, implicit, tuple(sorted(fields_of(tree), key=str)), tuple(sorted(derived_of(tree))),
+                   dynamic)
 
 
-@lru_cache(maxsize=4096)
+@dataclass
+class Decision:
+    """How one rule came out for one occasion (the entity, or one event); worded checks are built on demand."""
+
+    rule: Rule
+    event: Event | None
+    when: date
+    result: Truth
+    truths: list[Truth]
+    missing: list[str]
+    checks: list[ConditionCheck] | None = None
+
+
 def _conditions(rule: Rule, jurisdiction: str, province: bool) -> tuple[Condition, ...]:
     found: list[Condition] = []
     if rule.kind != "derived":
         if not province and rule.territory == "entity":
-            found.append(Condition(f'city == "{jurisdiction}"', Compare(Field("entity", "city"), "==", jurisdiction), True))
+            found.append(Condition.of(f'city == "{jurisdiction}"', Compare(Field("entity", "city"), "==", jurisdiction), True))
         if rule.event is not None:
             when = Field("event", "date")
             if rule.window_from is not None:
-                found.append(Condition(f'event.date >= "{rule.window_from}"', Compare(when, ">=", rule.window_from), True))
+                found.append(Condition.of(f'event.date >= "{rule.window_from}"', Compare(when, ">=", rule.window_from), True))
             if rule.window_to is not None:
-                found.append(Condition(f'event.date <= "{rule.window_to}"', Compare(when, "<=", rule.window_to), True))
-    found.extend(Condition(text, tree, False) for text, tree in zip(rule.conditions, rule.trees))
+                found.append(Condition.of(f'event.date <= "{rule.window_to}"', Compare(when, "<=", rule.window_to), True))
+    found.extend(Condition.of(text, tree, False) for text, tree in zip(rule.conditions, rule.trees))
     return tuple(found)
 
 
 def conditions_of(rules: RuleSet, rule: Rule) -> tuple[Condition, ...]:
-    document = rules.document_of(rule)
-    return _conditions(rule, document.jurisdiction, document.is_province)
+    """The rule's conditions: the engine's implicit ones (territory, event window) then the written ones."""
+    key = ("conditions", rule.id)
+    found = rules.cache.get(key)
+    if found is None:
+        document = rules.document_of(rule)
+        found = rules.cache[key] = _conditions(rule, document.jurisdiction, document.is_province)
+    return found
 
 
 def compiled_tree(rules: RuleSet, rule: Rule) -> Node:
@@ -143,22 +168,27 @@ def durable_engine(rules: RuleSet, as_of: date):
 # -- evaluation ----------------------------------------------------------------------------------
 
 def evaluate(profile: Profile | dict, as_of: date, rules: RuleSet | str | Path | None = None,
-             backend: str = "durable") -> Evaluation:
+             backend: str = "durable", explain: bool = False) -> Evaluation:
     """Evaluate ``profile`` as of ``as_of`` (never the system clock).
 
     ``rules``: a loaded RuleSet, a path to a rules folder, or None for the shipped rule base.
     ``backend``: ``"durable"`` (durable_rules decides which rules fire, cross-checked by the Python
     evaluator) or ``"python"`` (the Python evaluator alone).
+    ``explain``: also record how every rule was decided (``Evaluation.traces``); every reported line
+    carries its own per-condition checks either way.
     """
     if not isinstance(as_of, date):
         raise TypeError("as_of must be a datetime.date")
     profile = parse_profile(profile)
     ruleset = resolve_rules(rules)
-    return _Evaluator(profile, as_of, ruleset, backend).run()
+    return _Evaluator(profile, as_of, ruleset, backend, explain).run()
 
 
 class _Evaluator:
-    def __init__(self, profile: Profile, as_of: date, rules: RuleSet, backend: str):
+    def __init__(self, profile: Profile, as_of: date, rules: RuleSet, backend: str, explain: bool = False):
+        self.explain = explain
+        self.cache = rules.cache
+        self.shown: dict[tuple[str, str, str], str] = {}
         self.profile = profile
         self.as_of = as_of
         self.rules = rules
@@ -213,50 +243,91 @@ class _Evaluator:
             return rule.title_in(lang) if rule else name
         return title
 
-    def check(self, rule: Rule, condition: Condition, event: Event | None, when: date) -> tuple[ConditionCheck, Truth]:
-        bound = bind(condition.tree, self.param_at(when), self.as_of)
-        event_values = event.values() if event is not None else None
-        result = truth(bound, self.entity, event_values, self.derived)
-        values: dict[str, str] = {}
-        values_en: dict[str, str] = {}
-        missing: list[str] = []
-        for f in sorted(fields_of(condition.tree), key=str):
-            source = event_values if f.scope == "event" else self.entity
-            actual = None if source is None else source.get(f.name)
-            spec = field_spec(f, rule.event)
-            values[str(f)] = value_text(actual, spec, "zh")
-            values_en[str(f)] = value_text(actual, spec, "en")
-            if actual is None:
-                missing.append(str(f))
-        for name in sorted(derived_of(condition.tree)):
-            state = self.derived.get(name)
-            values[name] = {True: "是", False: "否", None: "待定"}[state]
-            values_en[name] = RESULT_WORD[state]
-            if state is None:
-                missing.extend(m for m in self.derived_missing.get(name, []) if m not in missing)
-        check = ConditionCheck(
-            expression=condition.expression,
-            description_zh=describe(condition.tree, rule.event, "zh", self.derived_title("zh"), self.param_text(when, "zh")),
-            description_en=describe(condition.tree, rule.event, "en", self.derived_title("en"), self.param_text(when, "en")),
-            result=RESULT_WORD[result], values=values, values_en=values_en,
-            missing=missing if result is None else [], implicit=condition.implicit)
-        return check, result
+    def bound(self, condition: Condition, when: date) -> Node:
+        if not condition.dynamic:
+            return condition.tree
+        key = ("bound", condition.expression, condition.tree, when, self.as_of)
+        tree = self.cache.get(key)
+        if tree is None:
+            tree = self.cache[key] = bind(condition.tree, self.param_at(when), self.as_of)
+        return tree
 
-    def decide(self, rule: Rule, event: Event | None, when: date) -> tuple[Truth, list[ConditionCheck]]:
-        checks: list[ConditionCheck] = []
-        results: list[Truth] = []
-        for condition in conditions_of(self.rules, rule):
-            check, result = self.check(rule, condition, event, when)
-            checks.append(check)
-            results.append(result)
+    def decide(self, rule: Rule, event: Event | None, when: date) -> Decision:
+        """Truth of each condition and of the whole rule; nothing worded yet (that is the slow part)."""
+        event_values = event.values() if event is not None else None
+        truths: list[Truth] = []
+        missing: list[str] = []
         overall: Truth = True
-        for r in results:
-            if r is False:
+        for condition in conditions_of(self.rules, rule):
+            result = truth(self.bound(condition, when), self.entity, event_values, self.derived)
+            truths.append(result)
+            if result is False:
                 overall = False
-                break
-            if r is None:
-                overall = None
-        return overall, checks
+            elif result is None:
+                if overall is True:
+                    overall = None
+                for f in condition.fields:
+                    source = event_values if f.scope == "event" else self.entity
+                    if (source or {}).get(f.name) is None and str(f) not in missing:
+                        missing.append(str(f))
+                for name in condition.derived:
+                    if self.derived.get(name) is None:
+                        missing.extend(m for m in self.derived_missing.get(name, []) if m not in missing)
+        return Decision(rule, event, when, overall, truths, missing)
+
+    def worded(self, decision: Decision) -> list[ConditionCheck]:
+        """Each condition in plain words with the values it read (built once, on demand)."""
+        if decision.checks is not None:
+            return decision.checks
+        rule, event, when = decision.rule, decision.event, decision.when
+        event_values = event.values() if event is not None else None
+        checks = []
+        for condition, result in zip(conditions_of(self.rules, rule), decision.truths):
+            values: dict[str, str] = {}
+            values_en: dict[str, str] = {}
+            missing: list[str] = []
+            for f in condition.fields:
+                source = event_values if f.scope == "event" else self.entity
+                actual = None if source is None else source.get(f.name)
+                values[str(f)] = self.show(f, actual, rule.event, "zh", event is not None)
+                values_en[str(f)] = self.show(f, actual, rule.event, "en", event is not None)
+                if actual is None:
+                    missing.append(str(f))
+            for name in condition.derived:
+                state = self.derived.get(name)
+                values[name] = {True: "是", False: "否", None: "待定"}[state]
+                values_en[name] = RESULT_WORD[state]
+                if state is None:
+                    missing.extend(m for m in self.derived_missing.get(name, []) if m not in missing)
+            zh, en = self.describe(rule, condition, when)
+            checks.append(ConditionCheck(expression=condition.expression, description_zh=zh, description_en=en,
+                                         result=RESULT_WORD[result], values=values, values_en=values_en,
+                                         missing=missing if result is None else [], implicit=condition.implicit))
+        decision.checks = checks
+        return checks
+
+    def show(self, f: Field, actual: Any, event_type: str | None, lang: str, per_event: bool) -> str:
+        if per_event and f.scope == "event":
+            return value_text(actual, field_spec(f, event_type), lang)
+        key = (str(f), lang, event_type or "")
+        text = self.shown.get(key)
+        if text is None:
+            text = self.shown[key] = value_text(actual, field_spec(f, event_type), lang)
+        return text
+
+    def describe(self, rule: Rule, condition: Condition, when: date) -> tuple[str, str]:
+        key = ("words", rule.id, condition.expression, when if condition.dynamic else None)
+        words = self.cache.get(key)
+        if words is None:
+            words = self.cache[key] = tuple(
+                describe(condition.tree, rule.event, lang, self.derived_title(lang), self.param_text(when, lang))
+                for lang in ("zh", "en"))
+        return words
+
+    def trace(self, decision: Decision | None, rule: Rule, ref: EventRef | None, status: str, **extra) -> None:
+        if self.explain:
+            checks = self.worded(decision) if decision is not None else []
+            self.traces.append(RuleTrace(**self.header(rule, ref), status=status, checks=checks, **extra))
 
     def missing_facts(self, names: list[str], event_type: str | None) -> list[MissingFact]:
         facts = []
@@ -278,86 +349,83 @@ class _Evaluator:
         requirements: list[RequirementResult] = []
         undetermined: list[Undetermined] = []
         near: list[NearMiss] = []
-        exclusions: dict[str, tuple[Truth, list[str], RuleTrace | None]] = {}
+        exclusions: dict[str, tuple[Truth, list[str], Decision | None]] = {}
 
         for rule in self.rules.rules:
             if rule.kind == "derived":
                 continue
             if rule.event is None:
                 if not rule.in_window(self.as_of):
-                    self.traces.append(RuleTrace(**self.header(rule), status="not_in_force",
-                                                 reason_zh=f"评估日 {self.as_of} 不在规则有效期内",
-                                                 reason_en=f"not in force on {self.as_of}"))
-                    if rule.kind == "exclusion":
-                        exclusions[rule.id] = (False, [], None)
+                    self.trace(None, rule, None, "not_in_force", reason_zh=f"评估日 {self.as_of} 不在规则有效期内",
+                               reason_en=f"not in force on {self.as_of}")
                     continue
                 occasions: list[tuple[int | None, Event | None]] = [(None, None)]
             else:
                 occasions = [(i, e) for i, e in self.events if e.type == rule.event]
                 if not occasions:
-                    self.traces.append(RuleTrace(**self.header(rule), status="not_eligible",
-                                                 reason_zh=f"没有「{schema.EVENT_BY_CODE[rule.event].zh}」事件",
-                                                 reason_en=f"no {schema.EVENT_BY_CODE[rule.event].en} event"))
-                    if rule.kind == "exclusion":
-                        exclusions[rule.id] = (False, [], None)
+                    kind = schema.EVENT_BY_CODE[rule.event]
+                    self.trace(None, rule, None, "not_eligible", reason_zh=f"没有「{kind.zh}」事件",
+                               reason_en=f"no {kind.en} event")
                     continue
             ex_state: Truth = False
             ex_missing: list[str] = []
-            ex_trace: RuleTrace | None = None
+            ex_decision: Decision | None = None
             for index, event in occasions:
                 when = event.date if event is not None else self.as_of
                 ref = self.event_ref(index, event) if event is not None else None
-                result, checks = self.decide(rule, event, when)
+                decision = self.decide(rule, event, when)
+                result = decision.result
                 self.verify(rule, index, result, firing)
-                missing = [m for c in checks for m in c.missing]
                 if rule.kind == "exclusion":
-                    trace = RuleTrace(**self.header(rule, ref), status={True: "holds", False: "not_eligible",
-                                                                        None: "undetermined"}[result], checks=checks)
-                    self.traces.append(trace)
-                    if result is True:
-                        ex_state, ex_trace = True, trace
+                    self.trace(decision, rule, ref, {True: "holds", False: "not_eligible", None: "undetermined"}[result])
+                    if result is True and ex_state is not True:
+                        ex_state, ex_decision = True, decision
                     elif result is None and ex_state is False:
-                        ex_state, ex_missing = None, missing
+                        ex_state, ex_missing = None, decision.missing
                     continue
                 if result is None:
-                    undetermined.append(Undetermined(**self.header(rule, ref), missing=self.missing_facts(missing, rule.event),
-                                                     checks=checks, reason_zh="缺少所需信息，无法判断",
+                    undetermined.append(Undetermined(**self.header(rule, ref),
+                                                     missing=self.missing_facts(decision.missing, rule.event),
+                                                     checks=self.worded(decision), reason_zh="缺少所需信息，无法判断",
                                                      reason_en="a needed fact is missing"))
-                    self.traces.append(RuleTrace(**self.header(rule, ref), status="undetermined", checks=checks))
+                    self.trace(decision, rule, ref, "undetermined")
                     continue
                 if result is False:
-                    self.traces.append(RuleTrace(**self.header(rule, ref), status="not_eligible", checks=checks))
-                    miss = self.near_miss(checks)
+                    self.trace(decision, rule, ref, "not_eligible")
+                    miss = self.near_miss(decision)
                     if miss is not None:
                         near.append(NearMiss(**self.header(rule, ref), failed=miss))
                     continue
                 if rule.kind == "benefit":
                     amount, calculation, lacking = self.amount(rule, event, when)
                     if lacking:
-                        undetermined.append(Undetermined(**self.header(rule, ref), missing=self.missing_facts(lacking, rule.event),
-                                                         checks=checks, reason_zh="条件满足，但计算金额所需的信息缺失",
+                        undetermined.append(Undetermined(**self.header(rule, ref),
+                                                         missing=self.missing_facts(lacking, rule.event),
+                                                         checks=self.worded(decision),
+                                                         reason_zh="条件满足，但计算金额所需的信息缺失",
                                                          reason_en="eligible, but a fact needed for the amount is missing"))
-                        self.traces.append(RuleTrace(**self.header(rule, ref), status="undetermined", checks=checks))
+                        self.trace(decision, rule, ref, "undetermined")
                         continue
-                    line = BenefitLine(**self.header(rule, ref), amount=amount, calculation=calculation, checks=checks)
+                    line = BenefitLine(**self.header(rule, ref), amount=amount, calculation=calculation,
+                                       checks=self.worded(decision))
                     lines.append((rule, line, index))
-                    self.traces.append(RuleTrace(**self.header(rule, ref), status="eligible", checks=checks))
+                    self.trace(decision, rule, ref, "eligible")
                 else:
-                    outcome = self.requirement(rule, event, when, ref, checks)
+                    outcome = self.requirement(rule, event, when, ref, self.worded(decision))
                     if isinstance(outcome, Undetermined):
                         undetermined.append(outcome)
-                        self.traces.append(RuleTrace(**self.header(rule, ref), status="undetermined", checks=checks))
+                        self.trace(decision, rule, ref, "undetermined")
                     else:
                         requirements.append(outcome)
-                        self.traces.append(RuleTrace(**self.header(rule, ref), status=outcome.status, checks=checks))
+                        self.trace(decision, rule, ref, outcome.status)
             if rule.kind == "exclusion":
-                exclusions[rule.id] = (ex_state, ex_missing, ex_trace)
+                exclusions[rule.id] = (ex_state, ex_missing, ex_decision)
 
         kept, withheld = self.apply_exclusions(lines, exclusions)
         kept, superseded = self.apply_supersedes(kept)
         benefits = [line for _, line, _ in kept]
         total = sum((b.amount for b in benefits if b.amount is not None), Decimal("0.00"))
-        holding = [t for (state, _, t) in exclusions.values() if state is True and t is not None]
+        holding = [self.holding(d) for (state, _, d) in exclusions.values() if state is True and d is not None]
         return Evaluation(
             entity=EntitySummary(credit_code=self.profile.credit_code, name=self.profile.name, city=self.profile.city),
             as_of=self.as_of, rule_set=self.rules.fingerprint, benefits=benefits, requirements=requirements,
@@ -365,6 +433,13 @@ class _Evaluator:
             exclusions=holding, derived={k: RESULT_WORD[v] for k, v in self.derived.items()}, total=to_fen(total),
             ignored_events=self.ignored, derivations=list(self.profile.derivations),
             warnings=list(self.profile.warnings), traces=self.traces)
+
+    def holding(self, decision: Decision) -> RuleTrace:
+        ref = self.event_ref(self.event_index(decision.event), decision.event) if decision.event is not None else None
+        return RuleTrace(**self.header(decision.rule, ref), status="holds", checks=self.worded(decision))
+
+    def event_index(self, event: Event) -> int:
+        return next(i for i, e in self.events if e is event)
 
     def fire_durable(self):
         if self.backend == "python":
@@ -390,24 +465,23 @@ class _Evaluator:
     def compute_derived(self, firing) -> None:
         for name in self.rules.derived_order:
             rule = self.rules.by_id[name]
-            result, checks = self.decide(rule, None, self.as_of)
-            self.derived[name] = result
-            self.derived_missing[name] = [m for c in checks for m in c.missing]
-            if firing is not None and firing.derived.get(name) != result:
+            decision = self.decide(rule, None, self.as_of)
+            self.derived[name] = decision.result
+            self.derived_missing[name] = decision.missing
+            if firing is not None and firing.derived.get(name) != decision.result:
                 raise EngineDisagreement(f"derived fact {name}: durable_rules says {firing.derived.get(name)}, "
-                                         f"the evaluator says {result}")
-            self.traces.append(RuleTrace(**self.header(rule), status=RESULT_WORD[result], checks=checks))
+                                         f"the evaluator says {decision.result}")
+            self.trace(decision, rule, None, RESULT_WORD[decision.result])
 
-    @staticmethod
-    def near_miss(checks: list[ConditionCheck]) -> ConditionCheck | None:
+    def near_miss(self, decision: Decision) -> ConditionCheck | None:
         """The one written condition that failed while everything else held."""
-        if any(c.result != "true" for c in checks if c.implicit):
+        conditions = conditions_of(self.rules, decision.rule)
+        if any(t is not True for c, t in zip(conditions, decision.truths) if c.implicit):
             return None
-        failed = [c for c in checks if c.result == "false"]
-        unknown = [c for c in checks if c.result == "unknown"]
-        if len(failed) == 1 and not unknown and not failed[0].implicit:
-            return failed[0]
-        return None
+        failed = [i for i, t in enumerate(decision.truths) if t is False]
+        if len(failed) != 1 or None in decision.truths or conditions[failed[0]].implicit:
+            return None
+        return self.worded(decision)[failed[0]]
 
     # -- money -----------------------------------------------------------------------------------
     def number(self, ref: Decimal | str | None, when: date) -> tuple[Decimal | None, str | None]:
@@ -498,15 +572,17 @@ class _Evaluator:
             if verdict is None:
                 kept.append((rule, line, index))
             elif verdict[0] == "withheld":
-                exclusion, trace = verdict[1], verdict[2]
-                reason_zh = "；".join(c.description_zh for c in trace.checks if c.result == "true" and not c.implicit)
-                reason_en = "; ".join(c.description_en for c in trace.checks if c.result == "true" and not c.implicit)
-                withheld.append(Withheld(line=line, exclusion=RuleHeader(**self.header(exclusion, trace.event)),
+                exclusion, holding = verdict[1], self.holding(verdict[2])
+                reason_zh = "；".join(c.description_zh for c in holding.checks if c.result == "true" and not c.implicit)
+                reason_en = "; ".join(c.description_en for c in holding.checks if c.result == "true" and not c.implicit)
+                withheld.append(Withheld(line=line, exclusion=RuleHeader(**self.header(exclusion, holding.event)),
                                          reason_zh=reason_zh, reason_en=reason_en))
-                self.traces.append(RuleTrace(**{**line.model_dump(include=set(RuleHeader.model_fields)),
-                                                "source": line.source, "event": line.event},
-                                             status="withheld", checks=line.checks,
-                                             reason_zh=f"因「{exclusion.title}」被取消", reason_en=f"withheld by {exclusion.title_en}"))
+                if self.explain:
+                    self.traces.append(RuleTrace(**{**line.model_dump(include=set(RuleHeader.model_fields)),
+                                                    "source": line.source, "event": line.event},
+                                                 status="withheld", checks=line.checks,
+                                                 reason_zh=f"因「{exclusion.title}」被取消",
+                                                 reason_en=f"withheld by {exclusion.title_en}"))
             else:
                 # An exclusion overrides only when established (as Catala's exceptions do): a blacklist lists
                 # the blacklisted, so an unknown status keeps the benefit but says what was not checked.
@@ -536,6 +612,8 @@ class _Evaluator:
             else:
                 superseded.append(Superseded(line=line, by_rule_id=winner.id, by_title=winner.title,
                                              by_title_en=winner.title_en))
+                if not self.explain:
+                    continue
                 self.traces.append(RuleTrace(**{**line.model_dump(include=set(RuleHeader.model_fields)),
                                                 "source": line.source, "event": line.event},
                                              status="superseded", checks=line.checks,

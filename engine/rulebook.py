@@ -192,6 +192,7 @@ class RuleSet:
     root: str
     warnings: tuple[Problem, ...] = ()
     by_id: dict[str, Rule] = field(default_factory=dict)
+    cache: dict = field(default_factory=dict, compare=False, repr=False)  # worded conditions, bound trees
 
     def rule(self, rule_id: str) -> Rule:
         return self.by_id[rule_id]

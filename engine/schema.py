@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from engine.textnorm import normalise_text
 
@@ -126,6 +127,7 @@ def event_field(event_type: str, name: str) -> FieldSpec | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def _header_key(text: str) -> str:
     return normalise_text(text).lower().replace(" ", "").replace("（", "(").replace("）", ")")
 

@@ -1,6 +1,6 @@
 """durable_rules and the Python evaluator agree on which rules fire, for any profile (hypothesis).
 
-``evaluate(backend="durable")`` raises EngineDisagreement the moment the two disagree on a rule or a
+``evaluate(backend="durable", explain=True)`` raises EngineDisagreement the moment the two disagree on a rule or a
 derived fact; the property also checks the whole result equals the Python-only evaluation.
 """
 
@@ -72,6 +72,6 @@ def test_durable_rules_and_evaluator_agree(entity, events, as_of, seed):
     profile = {k: v for k, v in entity.items() if v is not None}
     profile.update(credit_code=credit_code(seed), name="企业", events=[
         {k: v for k, v in e.items() if v is not None} for e in events])
-    by_durable = evaluate(profile, as_of, RULES, backend="durable")
-    by_python = evaluate(profile, as_of, RULES, backend="python")
+    by_durable = evaluate(profile, as_of, RULES, backend="durable", explain=True)
+    by_python = evaluate(profile, as_of, RULES, backend="python", explain=True)
     assert by_durable.to_json(traces=True) == by_python.to_json(traces=True)

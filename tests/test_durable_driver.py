@@ -182,22 +182,31 @@ def test_contains_on_list_fields():
 
 
 def test_engine_limit_600_rules_first_condition_differs():
-    # 512 distinct conditions under one alpha node hang durable forever holding the GIL: refuse first.
+    # 512 distinct conditions under one alpha node hang durable forever holding the GIL. Separate rules are
+    # packed into groups (one fact copy per group) so each node stays below the limit ...
     specs = [RuleSpec(f"r{i}", Compare(ent("x"), "==", D(i)), None) for i in range(600)]
     start = time.monotonic()
-    with pytest.raises(EngineLimitError, match="hangs"):
-        DurableEngine(specs)
+    with DurableEngine(specs) as eng:
+        assert len(eng._groups["E"]) == 2
+        assert eng.fire({"x": D(599)}).entity_rules == {"r599"}
+        assert eng.fire({"x": D(3)}).entity_rules == {"r3"}
+    # ... but 600 alternatives under one condition prefix inside one rule cannot be split: refuse, quickly.
+    one = All((Compare(ent("y"), ">", D(0)), OneOf(ent("x"), tuple(D(i) for i in range(600)))))
+    with pytest.raises(EngineLimitError, match="hangs at 512"):
+        DurableEngine([RuleSpec("wide", one, None)])
     assert time.monotonic() - start < 5
 
 
 def test_engine_limit_too_many_simultaneous_matches():
-    # 65 sibling conditions that can all match one fact overflow durable's matcher stack (error 303).
+    # 65 sibling conditions that can all match one fact overflow durable's matcher stack (error 303,
+    # found in events.c: MAX_STACK_SIZE 64). Separate rules are grouped; a too-wide nested "or" is refused.
     specs = [RuleSpec(f"r{i}", Compare(ent("x"), ">", D(i)), None) for i in range(70)]
+    specs.append(RuleSpec("or70", AnyOf(tuple(Compare(ent("z"), ">", D(i)) for i in range(70))), None))
+    with DurableEngine(specs) as eng:
+        assert eng.fire({"x": D(1000), "z": D(1000)}).entity_rules == {f"r{i}" for i in range(70)} | {"or70"}
+    nested = All((Compare(ent("y"), "==", D(1)), AnyOf(tuple(Compare(ent("x"), ">", D(i)) for i in range(70)))))
     with pytest.raises(EngineLimitError, match="at the same time"):
-        DurableEngine(specs)
-    ok = [RuleSpec(f"r{i}", Compare(ent("x"), ">", D(i)), None) for i in range(50)]
-    with DurableEngine(ok) as eng:
-        assert len(eng.fire({"x": D(1000)}).entity_rules) == 50
+        DurableEngine([RuleSpec("nested", nested, None)])
 
 
 def test_engine_limit_identical_condition_chains():

@@ -258,8 +258,8 @@ def test_same_input_same_bytes(rules):
     p = profile(entity_kind="enterprise", size_class="small", events=[
         {"type": "intl_trademark_registration", "date": "2016-05-01", "cost": 1000},
         {"type": "well_known_trademark", "date": "2015-06-01"}])
-    first = evaluate(p, date(2019, 12, 31), rules).to_json(traces=True)
-    again = evaluate(dict(p), date(2019, 12, 31), load_rules(rules.root)).to_json(traces=True)
+    first = evaluate(p, date(2019, 12, 31), rules, explain=True).to_json(traces=True)
+    again = evaluate(dict(p), date(2019, 12, 31), load_rules(rules.root), explain=True).to_json(traces=True)
     assert first == again and rules.fingerprint in first
 
 

@@ -65,20 +65,22 @@ def _ref(rules: RuleSet, ref: Any, unit: str) -> str:
     return _value(ref, unit)
 
 
-def amount_formula(rules: RuleSet, rule: Rule) -> str:
+def amount_formula(rules: RuleSet, rule: Rule, lang: str = "zh") -> str:
     """The amount in symbols (parameters by name; their values are diffed step by step)."""
     spec = rule.amount
+    zh = lang == "zh"
     if spec is None:
         return "—"
-    cap = f"; cap {_ref(rules, spec.cap, 'yuan')}" if spec.cap is not None else ""
+    cap = (f"，封顶 {_ref(rules, spec.cap, 'yuan')}" if zh else f", capped at {_ref(rules, spec.cap, 'yuan')}") \
+        if spec.cap is not None else ""
     if spec.form == "none":
-        return "none"
+        return "无具体金额" if zh else "no stated amount"
     if spec.form == "fixed":
-        return f"fixed {_ref(rules, spec.value, 'yuan')}"
+        return (f"定额 {_ref(rules, spec.value, 'yuan')}" if zh else f"fixed {_ref(rules, spec.value, 'yuan')}")
     bases = spec.base if isinstance(spec.base, tuple) else (spec.base,)
     if spec.form == "rate":
-        return f"rate {bases[0]} × {_ref(rules, spec.rate, 'rate')}{cap}"
-    return f"actual {' + '.join(bases)}{cap}"
+        return f"{bases[0]} × {_ref(rules, spec.rate, 'rate')}{cap}"
+    return (f"按实际发生额 {' + '.join(bases)}{cap}" if zh else f"actual {' + '.join(bases)}{cap}")
 
 
 def _window(rule: Rule) -> str:
@@ -103,7 +105,7 @@ def parameter_lines(name: str, before: Parameter | None, after: Parameter | None
     return lines
 
 
-def _rule_lines(base: RuleSet, proposed: RuleSet, a: Rule, b: Rule) -> list[ChangeLine]:
+def _rule_lines(base: RuleSet, proposed: RuleSet, a: Rule, b: Rule, lang: str = "zh") -> list[ChangeLine]:
     lines: list[ChangeLine] = []
     for aspect, get in (("title", lambda r: r.title), ("title_en", lambda r: r.title_en), ("kind", lambda r: r.kind),
                         ("event", lambda r: r.event or "—"), ("territory", lambda r: r.territory)):
@@ -117,8 +119,8 @@ def _rule_lines(base: RuleSet, proposed: RuleSet, a: Rule, b: Rule) -> list[Chan
         lines.append(ChangeLine("conditions", condition, "—"))
     for condition in added:
         lines.append(ChangeLine("conditions", "—", condition))
-    if amount_formula(base, a) != amount_formula(proposed, b):
-        lines.append(ChangeLine("amount", amount_formula(base, a), amount_formula(proposed, b)))
+    if amount_formula(base, a, lang) != amount_formula(proposed, b, lang):
+        lines.append(ChangeLine("amount", amount_formula(base, a, lang), amount_formula(proposed, b, lang)))
     if a.floor != b.floor:
         lines.append(ChangeLine("floor", str(a.floor), str(b.floor)))
     for aspect in ("tags", "supersedes", "withholds", "departments"):
@@ -138,7 +140,7 @@ def _cite(rule: Rule) -> str:
     return f"{rule.citation.section} 「{rule.citation.quote}」" if rule.citation else "—"
 
 
-def compare_rules(base: RuleSet, proposed: RuleSet) -> tuple[list[RuleChange], list[RuleChange]]:
+def compare_rules(base: RuleSet, proposed: RuleSet, lang: str = "zh") -> tuple[list[RuleChange], list[RuleChange]]:
     """(rule changes, parameter changes), each in rule-set order."""
     changes: list[RuleChange] = []
     for rule in base.rules:
@@ -146,12 +148,12 @@ def compare_rules(base: RuleSet, proposed: RuleSet) -> tuple[list[RuleChange], l
         if other is None:
             changes.append(RuleChange(rule.id, "removed", rule.title, rule.title_en))
             continue
-        lines = _rule_lines(base, proposed, rule, other)
+        lines = _rule_lines(base, proposed, rule, other, lang)
         if lines:
             changes.append(RuleChange(rule.id, "changed", other.title, other.title_en, tuple(lines)))
     for rule in proposed.rules:
         if rule.id not in base.by_id:
-            lines = [ChangeLine("amount", "—", amount_formula(proposed, rule)), ChangeLine("window", "—", _window(rule))]
+            lines = [ChangeLine("amount", "—", amount_formula(proposed, rule, lang)), ChangeLine("window", "—", _window(rule))]
             lines += [ChangeLine("conditions", "—", c) for c in rule.conditions]
             changes.append(RuleChange(rule.id, "added", rule.title, rule.title_en, tuple(lines)))
     params: list[RuleChange] = []
@@ -243,9 +245,9 @@ def _per_rule(result) -> dict[str, tuple[int, Decimal]]:
 def run_diff(base: RuleSet, proposed: RuleSet, profiles: list[Profile], as_of: date, labels: list[str] | None = None,
              row_errors: list[str] | None = None, base_label: str = "base", proposed_label: str = "proposed",
              population_label: str = "", backend: str = "durable",
-             progress: Callable[[int], None] | None = None) -> DiffReport:
+             progress: Callable[[int], None] | None = None, lang: str = "zh") -> DiffReport:
     """Evaluate every profile under both rule sets and add up the differences."""
-    changes, parameter_changes = compare_rules(base, proposed)
+    changes, parameter_changes = compare_rules(base, proposed, lang)
     status = {c.rule_id: c.status for c in changes}
     rows: dict[str, RuleRow] = {}
     for rule in list(base.rules) + [r for r in proposed.rules if r.id not in base.by_id]:
@@ -324,6 +326,20 @@ def signed_int(value: int) -> str:
     return f"+{value}" if value > 0 else str(value)
 
 
+ASPECTS = {
+    "zh": {"title": "标题", "title_en": "英文标题", "kind": "类别", "event": "事件", "territory": "适用地域", "window": "有效期",
+           "conditions": "条件", "amount": "金额", "floor": "要求", "tags": "标签", "supersedes": "取代",
+           "withholds": "取消", "departments": "责任单位", "citation": "出处"},
+    "en": {},
+}
+
+
+def aspect_text(aspect: str, lang: str) -> str:
+    if aspect.startswith("params.") and lang == "zh":
+        return "参数 " + aspect
+    return ASPECTS[lang].get(aspect, aspect)
+
+
 def title_of(row: RuleRow | RuleChange, lang: str) -> str:
     return row.title_en if lang == "en" else row.title
 
@@ -365,7 +381,7 @@ def render_terminal(report: DiffReport, lang: str = "zh", width: int = 160, max_
         lines = change.lines or (ChangeLine("—", "", ""),)
         for i, line in enumerate(lines):
             head = f"{title_of(change, lang)}\n[{change.rule_id}]" if i == 0 else ""
-            changes.add_row(head, w[change.status] if i == 0 else "", line.aspect, line.before, line.after)
+            changes.add_row(head, w[change.status] if i == 0 else "", aspect_text(line.aspect, lang), line.before, line.after)
     if not report.changes and not report.parameter_changes:
         changes.add_row(w["none"], "", "", "", "")
     console.print(changes)

@@ -1,0 +1,235 @@
+"""Whole columns of raw cells → typed polars columns, read exactly as ``engine.profile.parse_value`` reads a cell.
+
+The vectorised fast paths only accept spellings that leave no doubt ("2016-05-01", "10000.50", an
+18-character code with a correct check character, text that Unicode normalisation leaves unchanged).
+Every other cell goes through ``parse_value`` itself, once per distinct value, so accepted formats and
+error messages are the core engine's. Blank cells follow ``engine.profile._blank``.
+
+Typed representation (what ``engine.batch.columnar`` evaluates):
+text/city/enum/credit code → String; bool → Boolean; int → Int64; date → Date; enum list → List(String);
+money → Int64 fen (``SCALE[MONEY]`` = 2 decimals); number → Int64 at 4 decimals. A money/number value
+that has more decimals than that scale holds is flagged ``inexact``: its entity is evaluated by the
+per-profile engine instead, so no value is ever rounded on the way in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+
+from engine import schema
+from engine.credit_code import ALPHABET
+from engine.profile import _blank, parse_value
+from engine.textnorm import ParseError
+
+SCALE = {schema.MONEY: 2, schema.NUMBER: 4, schema.INT: 0}
+MAX_AMOUNT_FEN = 10 ** 14  # parse_amount's 10^12 yuan limit
+
+# Text that NFKC normalisation, invisible-character removal and space collapsing leave unchanged.
+_SAFE = r"[\x21-\x7E\x{4E00}-\x{9FFF}\x{3400}-\x{4DBF}\x{3001}\x{3002}\x{300A}-\x{300F}\x{2018}\x{2019}\x{201C}\x{201D}\x{00B7}\x{2014}]"
+_TEXT_OK = rf"^{_SAFE}+(?: {_SAFE}+)*$"
+_CODE_OK = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
+_DECIMAL = {2: r"^\d{1,13}(?:\.\d{1,2})?$", 4: r"^\d{1,11}(?:\.\d{1,4})?$"}
+_INT_OK = r"^\d{1,15}$"
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+@dataclass
+class Parsed:
+    """A parsed column: ``values`` null where blank or bad; ``error_zh``/``error_en`` set where bad."""
+
+    values: pl.Series
+    blank: pl.Series
+    error_zh: pl.Series
+    error_en: pl.Series
+    inexact: pl.Series
+    warning: pl.Series
+
+
+def dtype_for(spec: schema.FieldSpec) -> pl.DataType:
+    kind = spec.kind
+    if kind == schema.BOOL:
+        return pl.Boolean()
+    if kind in (schema.INT, schema.NUMBER, schema.MONEY):
+        return pl.Int64()
+    if kind == schema.DATE:
+        return pl.Date()
+    if kind == schema.ENUM_LIST:
+        return pl.List(pl.String)
+    return pl.String()
+
+
+def blank_mask(raw: pl.Series) -> pl.Series:
+    """Cells ``parse_profile`` skips as empty: null, or text such as "", "-", "—", "/", "N/A", "无数据"."""
+    if raw.dtype == pl.Object:
+        return pl.Series([_blank(v) for v in raw.to_list()], dtype=pl.Boolean)
+    if raw.dtype != pl.String:
+        return raw.is_null()
+    short = raw.str.strip_chars().str.len_chars() <= 4
+    candidates = raw.filter(short.fill_null(False)).unique()
+    blanks = [v for v in candidates.to_list() if v is not None and _blank(v)]
+    return (raw.is_null() | raw.is_in(blanks)).fill_null(True) if blanks else raw.is_null()
+
+
+def parse_column(spec: schema.FieldSpec, raw: pl.Series) -> Parsed:
+    """Parse every cell of ``raw`` for ``spec``."""
+    n = len(raw)
+    blank = blank_mask(raw)
+    fast_values, fast_ok = _fast(spec, raw)
+    if fast_ok is None:
+        fast_ok = pl.Series([False] * n, dtype=pl.Boolean)
+        fast_values = pl.Series([None] * n, dtype=dtype_for(spec))
+    fast_ok = (fast_ok.fill_null(False) & ~blank).alias("ok")
+    need = ~blank & ~fast_ok
+    values = fast_values.cast(dtype_for(spec)).set(~fast_ok, None) if n else fast_values.cast(dtype_for(spec))
+    error_zh = pl.Series([None] * n, dtype=pl.String)
+    error_en = pl.Series([None] * n, dtype=pl.String)
+    inexact = pl.Series([False] * n, dtype=pl.Boolean)
+    warning = pl.Series([None] * n, dtype=pl.String)
+    if need.any():
+        positions = need.arg_true()
+        py = _python(spec, raw.gather(positions))
+        values = values.scatter(positions, py[0])
+        error_zh = error_zh.scatter(positions, py[1])
+        error_en = error_en.scatter(positions, py[2])
+        inexact = inexact.scatter(positions, py[3])
+        warning = warning.scatter(positions, py[4])
+    return Parsed(values, blank, error_zh, error_en, inexact, warning)
+
+
+# -- the per-value path (parse_value itself) --------------------------------------------------------
+
+def _python(spec: schema.FieldSpec, raw: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series, pl.Series, pl.Series]:
+    """parse_value once per distinct value; results mapped back to every cell."""
+    if raw.dtype == pl.Object:
+        cells = raw.to_list()
+        cache: dict[Any, tuple] = {}
+        out = []
+        for value in cells:
+            key = (type(value).__name__, repr(value))
+            if key not in cache:
+                cache[key] = _one(spec, value)
+            out.append(cache[key])
+        columns = list(zip(*out)) if out else [[], [], [], [], []]
+        return _series_of(spec, columns)
+    uniques = raw.unique(maintain_order=True)
+    results = [_one(spec, v) for v in uniques.to_list()]
+    columns = list(zip(*results)) if results else [[], [], [], [], []]
+    typed = _series_of(spec, columns)
+    index = raw.replace_strict(uniques, pl.int_range(0, len(uniques), eager=True, dtype=pl.UInt32),
+                               default=None, return_dtype=pl.UInt32)
+    if index.null_count() > raw.null_count():  # e.g. NaN keys: map cell by cell instead
+        return _python(spec, pl.Series(raw.to_list(), dtype=pl.Object))
+    return tuple(s.gather(index) for s in typed)  # type: ignore[return-value]
+
+
+def _series_of(spec: schema.FieldSpec, columns) -> tuple[pl.Series, ...]:
+    values, zh, en, inexact, warning = columns
+    return (pl.Series(list(values), dtype=dtype_for(spec)), pl.Series(list(zh), dtype=pl.String),
+            pl.Series(list(en), dtype=pl.String), pl.Series(list(inexact), dtype=pl.Boolean),
+            pl.Series(list(warning), dtype=pl.String))
+
+
+def _one(spec: schema.FieldSpec, value: Any) -> tuple[Any, str | None, str | None, bool, str | None]:
+    """(typed value, error zh, error en, inexact, warning) for one cell, via parse_value."""
+    try:
+        parsed = parse_value(spec, value)
+    except ParseError as exc:
+        return None, exc.message_zh, exc.message_en, False, None
+    warning = None
+    if spec.kind == schema.CREDIT_CODE:
+        parsed, warning = parsed
+    if spec.kind in SCALE:
+        scaled, exact = to_scaled(Decimal(parsed), SCALE[spec.kind])
+        if abs(scaled) >= 2 ** 62:  # beyond Int64: the per-profile engine takes this entity
+            return None, None, None, True, warning
+        return scaled, None, None, not exact, warning
+    if spec.kind == schema.ENUM_LIST:
+        parsed = list(parsed)
+    return parsed, None, None, False, warning
+
+
+def to_scaled(value: Decimal, scale: int) -> tuple[int, bool]:
+    """``value`` × 10^scale as an int, and whether that is exact."""
+    shifted = value.scaleb(scale)
+    whole = int(shifted)
+    return whole, shifted == whole
+
+
+# -- vectorised fast paths -------------------------------------------------------------------------
+
+def _fast(spec: schema.FieldSpec, raw: pl.Series) -> tuple[pl.Series | None, pl.Series | None]:
+    kind, dtype = spec.kind, raw.dtype
+    if dtype == pl.Object:
+        return None, None
+    if kind == schema.TEXT and dtype == pl.String:
+        ok = raw.str.contains(_TEXT_OK) & (raw.str.len_chars() <= 500)
+        return raw, ok
+    if kind == schema.CREDIT_CODE and dtype == pl.String:
+        return raw, raw.str.contains(_CODE_OK) & _check_ok(raw)
+    if kind in (schema.MONEY, schema.NUMBER):
+        return _fast_decimal(raw, SCALE[kind])
+    if kind == schema.INT:
+        if dtype == pl.String:
+            ok = raw.str.contains(_INT_OK)
+            return raw.str.to_integer(strict=False).cast(pl.Int64), ok
+        if dtype.is_integer():
+            return raw.cast(pl.Int64, strict=False), raw >= 0
+        if dtype.is_float():
+            ok = raw.is_finite() & (raw >= 0) & (raw <= 1e15) & (raw == raw.round(0))
+            return raw.round(0).cast(pl.Int64, strict=False), ok
+        return None, None
+    if kind == schema.DATE:
+        if dtype == pl.Date:
+            return raw, raw.is_not_null()
+        if isinstance(dtype, pl.Datetime):
+            return raw.dt.date(), raw.is_not_null()
+        if dtype == pl.String:
+            parsed = raw.str.to_date("%Y-%m-%d", strict=False)
+            return parsed, raw.str.contains(_ISO_DATE) & parsed.is_not_null()
+        return None, None
+    if kind == schema.BOOL and dtype == pl.Boolean:
+        return raw, raw.is_not_null()
+    return None, None
+
+
+def _fast_decimal(raw: pl.Series, scale: int) -> tuple[pl.Series | None, pl.Series | None]:
+    factor = 10 ** scale
+    limit = MAX_AMOUNT_FEN // 100 * factor
+    dtype = raw.dtype
+    if dtype == pl.String:
+        ok = raw.str.contains(_DECIMAL[scale])
+        parts = raw.str.split_exact(".", 1)
+        whole = parts.struct.field("field_0").str.to_integer(strict=False)
+        frac = parts.struct.field("field_1").fill_null("").str.pad_end(scale, "0").str.to_integer(strict=False)
+        value = whole * factor + frac.fill_null(0)
+        return value.cast(pl.Int64), ok & (value <= limit)
+    if dtype.is_integer():
+        value = raw.cast(pl.Int64, strict=False)
+        ok = (value >= 0) & (value <= limit // factor)
+        return (value * factor).cast(pl.Int64), ok
+    if dtype.is_float():
+        scaled = (raw * factor).round(0)
+        ok = raw.is_finite() & (raw >= 0) & (scaled <= limit) & ((scaled / factor) == raw)
+        return scaled.cast(pl.Int64, strict=False), ok
+    return None, None
+
+
+_ALPHA_INDEX = {ch: i for i, ch in enumerate(ALPHABET)}
+_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+
+
+def _char_values(raw: pl.Series, position: int) -> pl.Series:
+    """Alphabet index of the character at ``position`` (base-36 digit minus the skipped letters I O S V Z)."""
+    v = raw.str.slice(position, 1).str.to_integer(base=36, strict=False)
+    return v - (v > 18).cast(pl.Int64) - (v > 24).cast(pl.Int64) - (v > 28).cast(pl.Int64) - (v > 31).cast(pl.Int64)
+
+
+def _check_ok(raw: pl.Series) -> pl.Series:
+    """Whether the 18th character is the GB 32100-2015 check character (only meaningful for well-formed codes)."""
+    total = sum((_char_values(raw, i) * w for i, w in enumerate(_WEIGHTS)), pl.Series([0] * len(raw), dtype=pl.Int64))
+    expected = (31 - total % 31) % 31
+    return (expected == _char_values(raw, 17)).fill_null(False)

@@ -1,0 +1,303 @@
+"""Input files → raw tables: the cells exactly as the file holds them, with sheet and row numbers.
+
+One job: find the enterprise and event tables in an .xlsx (any number of sheets), .csv, .parquet or
+.jsonl file and keep each cell's original Python value (text, number, date, bool), so that cell parsing
+(``engine.batch.cells``) reads it exactly as ``engine.profile.parse_value`` would. Nothing is parsed here.
+
+Row numbers are the ones a clerk sees: the spreadsheet row (header row included) for .xlsx and .csv,
+the line number for .jsonl, the record number (1 = first record) for .parquet.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from engine import schema
+from engine.textnorm import normalise_text
+
+ENTERPRISES, EVENTS = "enterprises", "events"
+FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
+           ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+ENTERPRISE_SHEET_NAMES = ("企业", "主体", "企业名单", "enterprises", "entities", "enterprise")
+EVENT_SHEET_NAMES = ("事件", "events", "event")
+HEADER_SCAN_ROWS = 20
+
+
+class BadInput(Exception):
+    """The input cannot be used at all (missing file, unreadable, no credit-code/name/city header)."""
+
+    def __init__(self, message_zh: str, message_en: str):
+        self.message_zh = message_zh
+        self.message_en = message_en
+        super().__init__(f"{message_zh} / {message_en}")
+
+
+@dataclass
+class RawTable:
+    """One table of an input file: headers and one raw column per header.
+
+    ``columns[i]`` is a polars Series of the file's own type (String, Float64, Int64, Boolean, Date…), or
+    of dtype Object when a spreadsheet column mixes types. ``rows`` holds the row number shown to clerks.
+    ``parent`` (nested JSONL events only) is the position of the enterprise row the event belongs to.
+    """
+
+    kind: str
+    source: str  # file name
+    sheet: str  # sheet name, or the file name for single-table formats
+    headers: list[str]
+    columns: list[pl.Series]
+    rows: pl.Series
+    parent: pl.Series | None = None
+    blank_rows: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def height(self) -> int:
+        return len(self.rows)
+
+
+def input_format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise BadInput(f"不支持的文件类型：{path.name}（可用 .xlsx、.csv、.parquet、.jsonl）",
+                       f"unsupported file type: {path.name} (use .xlsx, .csv, .parquet or .jsonl)")
+    return fmt
+
+
+def read_tables(path: str | Path, default_kind: str = ENTERPRISES) -> list[RawTable]:
+    """Every enterprise/event table in ``path``. ``default_kind`` names a single-table file's kind."""
+    file = Path(path)
+    if not file.is_file():
+        raise BadInput(f"找不到文件：{path}", f"file not found: {path}")
+    fmt = input_format(file)
+    try:
+        if fmt == "xlsx":
+            return _read_xlsx(file)
+        if fmt == "csv":
+            return [_from_frame(_read_csv(file), file.name, file.name, default_kind, first_row=2)]
+        if fmt == "parquet":
+            return [_from_frame(pl.read_parquet(file), file.name, file.name, default_kind, first_row=1)]
+        return _read_jsonl(file, default_kind)
+    except BadInput:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure means the file is unusable
+        raise BadInput(f"无法读取文件 {file.name}：{type(exc).__name__}: {exc}",
+                       f"cannot read {file.name}: {type(exc).__name__}: {exc}") from None
+
+
+# -- classification --------------------------------------------------------------------------------
+
+def classify(headers: list[str]) -> str | None:
+    """ENTERPRISES, EVENTS or None, from the headers alone (through ``engine.schema``)."""
+    event_fields = {schema.field_for_header(h, schema.EVENT_HEADERS) for h in headers}
+    entity_fields = {schema.field_for_header(h, schema.ENTITY_HEADERS) for h in headers}
+    if {"type", "date"} <= event_fields:
+        return EVENTS
+    if "credit_code" in entity_fields and entity_fields & {"name", "city"}:
+        return ENTERPRISES
+    return None
+
+
+def _known(header: Any) -> bool:
+    text = str(header) if header is not None else ""
+    return bool(text.strip()) and (schema.field_for_header(text, schema.ENTITY_HEADERS) is not None
+                                   or schema.field_for_header(text, schema.EVENT_HEADERS) is not None)
+
+
+# -- xlsx ----------------------------------------------------------------------------------------
+
+def _read_xlsx(file: Path) -> list[RawTable]:
+    from python_calamine import load_workbook
+
+    workbook = load_workbook(str(file))
+    tables: list[RawTable] = []
+    for name in workbook.sheet_names:
+        cells = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        header_at = next((i for i, row in enumerate(cells[:HEADER_SCAN_ROWS]) if sum(map(_known, row)) >= 2), None)
+        if header_at is None:
+            continue
+        headers = [_header_text(h) for h in cells[header_at]]
+        kind = classify(headers)
+        lowered = normalise_text(name).lower()
+        if kind is None and lowered in ENTERPRISE_SHEET_NAMES:
+            kind = ENTERPRISES
+        if kind is None and lowered in EVENT_SHEET_NAMES:
+            kind = EVENTS
+        if kind is None:
+            continue
+        body = cells[header_at + 1:]
+        keep = [i for i, h in enumerate(headers) if h]
+        row_numbers: list[int] = []
+        data: list[list[Any]] = [[] for _ in keep]
+        blank = 0
+        for offset, row in enumerate(body):
+            values = [_cell(row[i]) if i < len(row) else None for i in keep]
+            if all(v is None for v in values):
+                blank += 1
+                continue
+            row_numbers.append(header_at + 2 + offset)
+            for column, value in zip(data, values):
+                column.append(value)
+        table = RawTable(kind, file.name, name, [headers[i] for i in keep], [_series(c) for c in data],
+                         pl.Series("row", row_numbers, dtype=pl.Int64))
+        # Trailing empty rows are formatting, not data; count only blank rows between data rows.
+        table.blank_rows = blank - _trailing_blank(body, keep)
+        tables.append(table)
+    if not tables:
+        raise BadInput(f"{file.name}：没有找到带表头的企业表（需要统一社会信用代码、名称、所在城市等列）",
+                       f"{file.name}: no enterprise sheet with headers found (credit code, name, city…)")
+    return tables
+
+
+def _trailing_blank(body: list[list[Any]], keep: list[int]) -> int:
+    count = 0
+    for row in reversed(body):
+        if any(_cell(row[i]) is not None for i in keep if i < len(row)):
+            break
+        count += 1
+    return count
+
+
+def _header_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value == int(value):
+        value = int(value)
+    return normalise_text(str(value))
+
+
+def _cell(value: Any) -> Any:
+    """calamine gives "" for an empty cell; everything else is kept as the file holds it."""
+    if isinstance(value, str) and value == "":
+        return None
+    return value
+
+
+def _series(values: list[Any]) -> pl.Series:
+    """A raw column in the cells' own type; Object when the column mixes types."""
+    kinds = {_kind(v) for v in values if v is not None}
+    if not kinds:
+        return pl.Series(values, dtype=pl.String)
+    if len(kinds) == 1:
+        only = kinds.pop()
+        dtype = {"str": pl.String, "float": pl.Float64, "int": pl.Int64, "bool": pl.Boolean, "date": pl.Date,
+                 "datetime": pl.Datetime("us")}.get(only)
+        if dtype is not None:
+            try:
+                return pl.Series(values, dtype=dtype, strict=True)
+            except Exception:  # noqa: BLE001 - fall back to keeping the Python values
+                pass
+    return pl.Series(values, dtype=pl.Object)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, datetime):
+        return "datetime"
+    if isinstance(value, date):
+        return "date"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    return type(value).__name__
+
+
+# -- csv / parquet -------------------------------------------------------------------------------
+
+def _read_csv(file: Path) -> pl.DataFrame:
+    data = file.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("gb18030")  # CSV saved by Chinese Excel
+    return pl.read_csv(io.BytesIO(text.encode("utf-8")), infer_schema=False, truncate_ragged_lines=False)
+
+
+def _from_frame(frame: pl.DataFrame, source: str, sheet: str, default_kind: str, first_row: int) -> RawTable:
+    headers = [normalise_text(str(c)) for c in frame.columns]
+    kind = classify(headers) or default_kind
+    columns = []
+    for name in frame.columns:
+        column = frame.get_column(name)
+        if column.dtype == pl.String:
+            # "" is an empty cell in CSV; keep other spellings for the parser to judge.
+            column = column.replace("", None)
+        columns.append(column)
+    non_blank = pl.any_horizontal([c.is_not_null() for c in columns]) if columns else pl.lit(False)
+    mask = pl.select(non_blank).to_series() if columns else pl.Series([], dtype=pl.Boolean)
+    rows = pl.int_range(first_row, first_row + frame.height, eager=True, dtype=pl.Int64)
+    blank = int((~mask).sum()) if len(mask) else 0
+    if blank:
+        columns = [c.filter(mask) for c in columns]
+        rows = rows.filter(mask)
+    return RawTable(kind, source, sheet, headers, columns, rows.alias("row"), blank_rows=blank)
+
+
+# -- jsonl ---------------------------------------------------------------------------------------
+
+def _read_jsonl(file: Path, default_kind: str) -> list[RawTable]:
+    """One JSON object per line; an enterprise line may nest its events under "events" / "事件"."""
+    records: list[dict[str, Any]] = []
+    rows: list[int] = []
+    events: list[dict[str, Any]] = []
+    event_rows: list[int] = []
+    parents: list[int] = []
+    blank = 0
+    with file.open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                blank += 1
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise BadInput(f"{file.name} 第{number}行不是有效的 JSON：{exc.msg}",
+                               f"{file.name} line {number} is not valid JSON: {exc.msg}") from None
+            if not isinstance(record, dict):
+                raise BadInput(f"{file.name} 第{number}行应为一个 JSON 对象", f"{file.name} line {number} must be a JSON object")
+            nested = None
+            for key in ("events", "事件"):
+                if key in record:
+                    nested = record.pop(key)
+            if nested is not None:
+                if not isinstance(nested, list):
+                    raise BadInput(f"{file.name} 第{number}行的 events 应为列表", f"{file.name} line {number}: events must be a list")
+                for item in nested:
+                    events.append(item if isinstance(item, dict) else {"事件": item})
+                    event_rows.append(number)
+                    parents.append(len(records))
+            records.append(record)
+            rows.append(number)
+    tables = [_from_records(records, rows, file.name, default_kind, blank)]
+    if tables[0].kind == EVENTS:
+        return tables
+    if events:
+        nested_table = _from_records(events, event_rows, file.name, EVENTS, 0)
+        nested_table.kind = EVENTS
+        nested_table.sheet = f"{file.name} (events)"
+        nested_table.parent = pl.Series("parent", parents, dtype=pl.Int64)
+        tables.append(nested_table)
+    return tables
+
+
+def _from_records(records: list[dict[str, Any]], rows: list[int], source: str, default_kind: str, blank: int) -> RawTable:
+    headers: list[str] = []
+    for record in records:
+        for key in record:
+            if key not in headers:
+                headers.append(key)
+    columns = [_series([r.get(h) for r in records]) for h in headers]
+    clean = [normalise_text(str(h)) for h in headers]
+    kind = classify(clean) or default_kind
+    return RawTable(kind, source, source, clean, columns, pl.Series("row", rows, dtype=pl.Int64), blank_rows=blank)
