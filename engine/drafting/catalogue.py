@@ -146,7 +146,10 @@ def render_markdown(rules: RuleSet, as_of: date | None = None, lang: str = "zh")
         out += [f"## {w['definitions']}", ""]
         for b in derived:
             out += [f"### {b.title}", "", f"*{b.other_title}* · `{b.rule.id}`", ""]
-            out += [f"- {c}" for c in b.eligible] + [""]
+            out += [f"- {c}" for c in b.eligible]
+            if b.quote:
+                out.append(f"- **{w['quote']}**: {b.section} 「{b.quote}」")
+            out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -217,5 +220,7 @@ def render_html(rules: RuleSet, as_of: date | None = None, lang: str = "zh") -> 
         for b in derived:
             out.append(f'<h3>{e(b.title)}</h3>\n<p class="en">{e(b.other_title)} · <span class="id">{e(b.rule.id)}</span></p>')
             out.append("<ul>" + "".join(f"<li>{e(c)}</li>" for c in b.eligible) + "</ul>")
+            if b.quote:
+                out.append(f"<p>{e(w['quote'])}: {e(b.section)}</p><blockquote>{e(b.quote)}</blockquote>")
     out.append("</body>\n</html>\n")
     return "\n".join(out)

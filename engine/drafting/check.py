@@ -374,7 +374,7 @@ class _Checker:
         for i, (tree, text, index, _) in written:
             if i in reported:
                 continue
-            for j, (other, other_text, other_index, implicit) in enumerate(parts):
+            for j, (other, other_text, _other_index, implicit) in enumerate(parts):
                 if j == i or j in reported or not self.reasoner.implies(other, tree, event):
                     continue
                 both = not implicit and self.reasoner.implies(tree, other, event)
@@ -415,7 +415,7 @@ class _Checker:
             zh, en = f"条件「{culprits[0][1]}」本身不可能成立", f"condition '{culprits[0][1]}' can never hold"
         else:
             names = []
-            for tree, text, _, implicit in culprits:
+            for _tree, text, _, implicit in culprits:
                 names.append(self.implicit_words(text) if implicit else (f"条件「{text}」", f"condition '{text}'"))
             zh = f"{names[0][0]}与{names[1][0]}不可能同时成立"
             en = f"{names[0][1]} and {names[1][1]} cannot both hold"

@@ -1,7 +1,8 @@
 """Reading a population (enterprises + events) for ``huiqi diff``: the one place that knows input formats.
 
-When ``engine.batch.read_population`` exists it is used (it reads every batch format). Until then, and
-as a fallback, this module reads: a folder of profile JSON files, a ``.json`` file (one profile or a
+When ``engine.batch.read_population`` exists it reads the tables (.csv/.xlsx/.parquet/.jsonl, one
+error row per bad cell). A folder of profile JSON files or a ``.json`` file is read here; without
+``engine.batch`` this module also reads: a folder of profile JSON files, a ``.json`` file (one profile or a
 list), ``.jsonl`` (one profile per line), and ``.csv`` / ``.xlsx`` / ``.parquet`` tables whose headers
 are profile fields (English names or Chinese aliases, as in ``engine.schema``), with events in a second
 table (``--events``, or a sheet named 事件/events in the workbook) linked by 统一社会信用代码.
@@ -32,30 +33,42 @@ class PopulationError(ValueError):
 
 def read_population(path: str | Path, events: str | Path | None = None) -> Population:
     """Profiles in input order plus row errors, from any supported file."""
+    source = Path(path)
     batch = _batch_reader()
-    if batch is not None:
-        return _from_batch(batch(path, events))
-    return _read_fallback(Path(path), Path(events) if events else None)
+    if batch is not None and not source.is_dir() and source.suffix.lower() != ".json":
+        from engine.batch import BadInput
+
+        try:
+            return _from_batch(batch(path, events))
+        except BadInput as exc:
+            raise PopulationError(str(exc)) from None
+    return _read_fallback(source, Path(events) if events else None)
 
 
 def _batch_reader():
     try:
-        from engine.batch import read_population as batch_read  # type: ignore[attr-defined]
+        from engine.batch import read_population as batch_read
     except ImportError:
         return None
     return batch_read
 
 
 def _from_batch(result: Any) -> Population:
-    """Adapt the batch module's Population (profiles in input order + row errors)."""
+    """Adapt ``engine.batch.Population`` (typed tables in input order + an errors table)."""
     population = Population()
-    for index, item in enumerate(getattr(result, "profiles", []) or []):
-        profile = item if isinstance(item, Profile) else parse_profile(item)
-        population.profiles.append(profile)
-        population.labels.append(getattr(item, "label", None) or f"#{index + 1}")
-    for error in getattr(result, "errors", []) or []:
-        text = error.text("zh") if hasattr(error, "text") else str(error)
-        population.errors.append(text)
+    profiles = result.profiles() if callable(result.profiles) else result.profiles
+    population.profiles = list(profiles)
+    entities = result.entities
+    if {"source", "row"} <= set(entities.columns):
+        population.labels = [f"{Path(str(s)).name}:{r}" for s, r in zip(entities["source"], entities["row"])]
+    else:
+        population.labels = [f"#{i + 1}" for i in range(len(population.profiles))]
+    for error in result.errors.iter_rows(named=True):
+        where = f"{Path(str(error.get('source') or '')).name}:{error.get('row')}"
+        column = f" {error['column']}" if error.get("column") else ""
+        value = f" \"{error['value']}\"" if error.get("value") not in (None, "") else ""
+        action = f"（{error['action_zh']}）" if error.get("action_zh") else ""
+        population.errors.append(f"{where}{column}{value}：{error.get('message_zh')}{action}")
     return population
 
 

@@ -28,6 +28,7 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space:
 .was { background: #fde8e8; } .now { background: #e3f9e5; }
 svg text { font-family: inherit; font-size: 12px; fill: #1f2933; }
 .note { color: #7b8794; font-size: 12px; }
+td.s { white-space: nowrap; }
 """
 
 BAR_HEIGHT, GAP, LABEL_WIDTH, CHART_WIDTH, VALUE_WIDTH = 22, 8, 330, 460, 130
@@ -101,7 +102,7 @@ def render_html(report: DiffReport, lang: str = "zh", max_entities: int = 300) -
     out.append("".join(f'<th class="{c}">{e(h)}</th>' for h, c in heads) + "</tr>")
     for row in report.rules:
         out.append(
-            f'<tr><td>{e(title_of(row, lang))}<br><span class="id">{e(row.rule_id)}</span></td><td>{e(w[row.status])}</td>'
+            f'<tr><td>{e(title_of(row, lang))}<br><span class="id">{e(row.rule_id)}</span></td><td class="s">{e(w[row.status])}</td>'
             f'<td class="n">{row.before_count}</td><td class="n">{row.after_count}</td>'
             f'<td class="n {_cls(row.change_count)}">{signed_int(row.change_count)}</td>'
             f'<td class="n">{format_yuan(row.before_yuan)}</td><td class="n">{format_yuan(row.after_yuan)}</td>'
@@ -121,7 +122,7 @@ def render_html(report: DiffReport, lang: str = "zh", max_entities: int = 300) -
             lines = item.lines or ()
             span = max(len(lines), 1)
             head = (f'<td rowspan="{span}">{e(title_of(item, lang))}<br><span class="id">{e(item.rule_id)}</span></td>'
-                    f'<td rowspan="{span}">{e(w[item.status])}</td>')
+                    f'<td class="s" rowspan="{span}">{e(w[item.status])}</td>')
             if not lines:
                 out.append(f"<tr>{head}<td></td><td></td><td></td></tr>")
             for i, line in enumerate(lines):

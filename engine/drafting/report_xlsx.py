@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +19,7 @@ def write_xlsx(report: DiffReport, path: str | Path, lang: str = "zh") -> Path:
     w = WORDS[lang]
     path = Path(path)
     book = xlsxwriter.Workbook(str(path), {"constant_memory": False})
+    book.set_properties({"title": w["title"], "created": datetime(2000, 1, 1)})  # fixed: the same report, the same bytes
     bold = book.add_format({"bold": True, "bg_color": "#F0F4F8", "border": 1, "text_wrap": True, "valign": "top"})
     money = book.add_format({"num_format": "#,##0.00"})
     signed_money = book.add_format({"num_format": "+#,##0.00;[Red]-#,##0.00;0.00"})
