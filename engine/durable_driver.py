@@ -22,6 +22,11 @@ whose type matches the literals they are compared with. How:
   to derived facts are split into a DNF over derived literals, each term a join with those facts.
 * Event rules run on one fact per event that also carries the entity properties event rules need.
 * Facts, never events: ``post`` consumes an event at the first matching rule.
+* Durable's matcher overflows (error 303) when more than 64 sibling conditions match one fact, and hangs
+  when 512 conditions sit under one node. Compiled patterns are therefore packed into *groups*: each fact
+  is asserted once per group of its kind (property ``g``), each pattern starts with ``g == group``, and a
+  model of durable's alpha network checks every group against the limits. A single rule too wide to fit
+  raises ``EngineLimitError``; so do other shapes past durable's limits (see the MAX_* constants).
 
 A value whose type does not fit the literal (e.g. a str compared with a Decimal, or ``True`` with
 ``Decimal(1)``) makes that leaf undetermined, so neither ``==`` nor ``!=`` fires; Python would say
@@ -431,20 +436,20 @@ class DurableEngine:
         self._event_tag = {et: f"V{i}" for i, et in enumerate(event_types)}
 
         # 1. NNF, constants folded; derived rules twice (true branch and false branch).
-        prepared: list[tuple[tuple[str, Any], str, Node]] = []  # (target, fact tag, tree)
+        prepared: list[tuple[tuple[str, Any], str, Node, str]] = []  # (target, fact tag, tree, rule key)
         for s in specs:
             if s.derives is not None:
                 idx = self._derived_index[s.derives]
-                prepared.append((("derive", (idx, 1)), "E", _simplify(to_nnf(s.tree))))
-                prepared.append((("derive", (idx, 0)), "E", _simplify(to_nnf(Not(s.tree)))))
+                prepared.append((("derive", (idx, 1)), "E", _simplify(to_nnf(s.tree)), s.key))
+                prepared.append((("derive", (idx, 0)), "E", _simplify(to_nnf(Not(s.tree))), s.key))
             elif s.event_type is None:
-                prepared.append((("entity", s.key), "E", _simplify(to_nnf(s.tree))))
+                prepared.append((("entity", s.key), "E", _simplify(to_nnf(s.tree)), s.key))
             else:
-                prepared.append((("event", s.key), self._event_tag[s.event_type], _simplify(to_nnf(s.tree))))
+                prepared.append((("event", s.key), self._event_tag[s.event_type], _simplify(to_nnf(s.tree)), s.key))
 
         # 2. Literal sets per field decide the value codes.
         schema = _Schema()
-        for (_, key), _, tree in prepared:
+        for _, _, tree, key in prepared:
             for n in walk(tree):
                 if isinstance(n, Compare):
                     schema.add_literal(n.field.scope, n.field.name, n.value, str(key))
@@ -464,13 +469,14 @@ class DurableEngine:
         names: dict[str, str] = {}  # canonical JSON -> durable rule name
         self._targets: dict[str, list[tuple[str, Any]]] = {}
         event_entity_fields: set[str] = set()
-        for target, tag, tree in prepared:
+        labels: dict[str, str] = {}  # durable rule name -> first rule key, for error messages
+        for target, tag, tree, label in prepared:
             if isinstance(tree, Const):
                 if not tree.value:
                     continue  # never true
                 tree_terms: list[_Term] = [(None, frozenset())]
             else:
-                tree_terms = [t for term in _terms(tree, str(target[1])) for t in _split_wide(term, schema, str(target[1]))]
+                tree_terms = [t for term in _terms(tree, label) for t in _split_wide(term, schema, label)]
             if tag != "E":
                 event_entity_fields |= {
                     f.name
@@ -487,12 +493,12 @@ class DurableEngine:
                 joins = []
                 for j, (name, want) in enumerate(sorted(ders)):
                     if name not in self._derived_index:
-                        raise ValueError(f"rule {target[1]} refers to derived fact {name!r}, which no rule derives")
+                        raise ValueError(f"rule {label} refers to derived fact {name!r}, which no rule derives")
                     dcond = {"$and": [{"t": "D"}, {"n": self._derived_index[name]}, {"v": int(want)}]}
                     joins.append({f"d{j}": dcond})
                 if len(joins) + 1 > MAX_PATTERNS:
                     raise EngineLimitError(
-                        f"rule {target[1]} joins {len(joins)} derived facts in one alternative; durable_rules allows {MAX_PATTERNS - 1}"
+                        f"rule {label} joins {len(joins)} derived facts in one alternative; durable_rules allows {MAX_PATTERNS - 1}"
                     )
                 body = json.dumps([tag, items, joins], sort_keys=True)
                 name = names.get(body)
@@ -500,6 +506,7 @@ class DurableEngine:
                     name = names[body] = f"r{len(unique)}"
                     unique[name] = (tag, items, joins)
                     self._targets[name] = []
+                    labels[name] = label
                 if target not in self._targets[name]:
                     self._targets[name].append(target)
 
@@ -535,7 +542,7 @@ class DurableEngine:
                     _model_alpha(_and(items), model).betas += 1
                     problem = _network_problem(model, budget)
                 if problem:
-                    raise EngineLimitError(f"rule {self._targets[name][0][1]}: {problem}")
+                    raise EngineLimitError(f"rule {labels[name]}: {problem}")
                 patterns = [{"m": _and([{"g": gi}, *items])}, *joins]
                 rules[name] = {"all": patterns}
                 for p in patterns:

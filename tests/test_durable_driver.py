@@ -355,7 +355,7 @@ def reference(specs, entity, events):
     return ents, evs, derived
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     specs=rule_sets(),
     entities=st.lists(records(ENTITY_SCHEMA), min_size=1, max_size=3),
