@@ -130,7 +130,7 @@ class ScenarioItem(_HuiqiItem):
         self.case = case
         self.loaded = loaded
         self.current_step: Any = None
-        self.rules_label: str | None = None
+        self.rules_label: str | None = ""
 
     def runtest(self) -> None:
         from engine.bdd.feature_file import table_of
@@ -146,6 +146,7 @@ class ScenarioItem(_HuiqiItem):
             found = match(step.name)
             if found is None:
                 self.current_step = step
+                self.rules_label = None
                 suggestions = closest(step.name, lang)
                 details = ([("最接近的已知句子：" if lang == "zh" else "closest known sentences:")]
                            + [f"  {s}" for s in suggestions] if suggestions else [])
@@ -158,7 +159,7 @@ class ScenarioItem(_HuiqiItem):
         if option:
             rules_option = resolve_folder(option, [self.config.invocation_params.dir, rootdir], lang)
         world = World(lang, self.path.parent, rootdir, rules_option)
-        self.rules_label = _display(rules_option, rootdir) if rules_option else None
+        self.rules_label = _display(rules_option, rootdir) if rules_option else ""
         try:
             for step, found in matched:
                 self.current_step = step
@@ -189,7 +190,7 @@ class ScenarioItem(_HuiqiItem):
             step = self.current_step
             shown = f"{step.keyword.strip()} {step.name}" if step is not None else None
             where = self.where(line=case.line, scenario=scenario, example=example, step=shown,
-                               step_line=step.line_number if step is not None else None, rules=self.rules_label or "")
+                               step_line=step.line_number if step is not None else None, rules=self.rules_label)
             return render(excinfo.value, where)  # type: ignore[arg-type]
         return super().repr_failure(excinfo)
 

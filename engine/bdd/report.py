@@ -55,7 +55,8 @@ def render(finding: Finding, where: Where, mistake: bool = False) -> str:
     t = LABELS.get(where.lang, LABELS["zh"])
     colon = "：" if where.lang == "zh" else ": "
     line = where.step_line or where.line
-    out = [t["mistake"] if mistake else t["head"]]
+    first, *rest = finding.problem.splitlines() or [""]
+    out = [(t["mistake"] if mistake else t["head"]) + colon + first]
     out.append(f"  {t['file']}{colon}{where.file}" + (f":{line}" if line else ""))
     if where.scenario:
         out.append(f"  {t['scenario']}{colon}{where.scenario}")
@@ -63,7 +64,9 @@ def render(finding: Finding, where: Where, mistake: bool = False) -> str:
         out.append(f"  {t['example']}{colon}{where.example}")
     if where.step:
         out.append(f"  {t['step']}{colon}{where.step}" + (f"  ({t['line'].format(n=where.step_line)})" if where.step_line else ""))
-    out.append(f"  {t['problem']}{colon}{_indent(finding.problem, 4)}")
+    if rest:
+        out.append(f"  {t['problem']}{colon}")
+        out.extend("    " + line for line in [first, *rest])
     if finding.expected is not None:
         out.append(f"  {t['expected']}{colon}{_indent(finding.expected, 4)}")
     if finding.actual is not None:

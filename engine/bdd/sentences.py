@@ -39,6 +39,7 @@ class Sentence:
     table_zh: str | None = None
     table_en: str | None = None
     rules: dict[str, str] = field(default_factory=dict)  # argument → "+" | "-" | "" (names a rule)
+    shared_title_ok: bool = False  # a title several rules share is read as "any of them" (see World.benefit_rule)
 
     def patterns(self) -> list[tuple[str, re.Pattern[str]]]:
         return [("zh", compile_template(t, "zh")) for t in self.zh] + [("en", compile_template(t, "en")) for t in self.en]
@@ -184,25 +185,25 @@ SENTENCES: tuple[Sentence, ...] = (
     S("receives_amount", THEN, ("该主体可获得{q:rule}{amount:amount}",), ("it receives {q:rule} of {amount:amount}",),
       "receives_amount", "可获得某项奖补，金额为…", "receives a benefit of an amount",
       '那么 该主体可获得"商标国际注册补助"7000元', 'Then it receives "International trademark registration subsidy" of 7000 yuan',
-      rules={"rule": "+"}),
+      rules={"rule": "+"}, shared_title_ok=True),
     S("receives_times", THEN, ("该主体可获得{q:rule}共{n:count}次",),
       ("it receives {q:rule} {n:count} times",),
       "receives_times", "同一规则支付了几次（每个事件一次）", "how many times a rule pays (once per event)",
-      '那么 该主体可获得"知识产权质押贷款支持"共2次', 'Then it receives "ln2012.finance.pledge" 2 times', rules={"rule": "+"}),
+      '那么 该主体可获得"ln2012.finance.pledge"共2次', 'Then it receives "ln2012.finance.pledge" 2 times', rules={"rule": "+"}, shared_title_ok=True),
     S("receives", THEN, ("该主体可获得{q:rule}",), ("it receives {q:rule}",),
       "receives", "可获得某项奖补或支持（不论金额）", "receives a benefit or support (any amount)",
-      '那么 该主体可获得"知识产权质押融资支持"', 'Then it receives "IP pledge financing support"', rules={"rule": "+"}),
+      '那么 该主体可获得"知识产权质押融资支持"', 'Then it receives "IP pledge financing support"', rules={"rule": "+"}, shared_title_ok=True),
     S("not_receives", THEN, ("该主体不能获得{q:rule}",), ("it does not receive {q:rule}",),
       "not_receives", "不能获得某项奖补", "does not receive a benefit",
-      '那么 该主体不能获得"企业商标国际注册70%补助"', 'Then it does not receive "International trademark registration subsidy"',
-      rules={"rule": "-"}),
+      '那么 该主体不能获得"商标国际注册补助"', 'Then it does not receive "International trademark registration subsidy"',
+      rules={"rule": "-"}, shared_title_ok=True),
     S("total", THEN, ("奖补合计{amount:amount}", "该主体奖补合计{amount:amount}"), ("the total is {amount:amount}",),
       "total", "全部奖补金额合计", "the total of all amounts",
       "那么 奖补合计507000元", "Then the total is 507000 yuan"),
     S("undetermined", THEN, ("{q:rule}待定，缺少{q:fact}", "{q:rule}待定"),
       ("{q:rule} is undetermined for lack of {q:fact}", "{q:rule} is undetermined"),
       "undetermined", "因缺少信息无法判断", "cannot be decided for lack of a fact",
-      '那么 "企业商标国际注册70%补助"待定，缺少"费用"',
+      '那么 "商标国际注册补助"待定，缺少"费用"',
       'Then "International trademark registration subsidy" is undetermined for lack of "cost"', rules={"rule": ""}),
     S("falls_short", THEN, ("该主体未达到{q:rule}的要求，差额{amount:amount}",), ("it falls short of {q:rule} by {amount:amount}",),
       "falls_short", "未达到一项要求（如不低于70%），差额…", "a requirement is violated by an amount",
@@ -214,7 +215,7 @@ SENTENCES: tuple[Sentence, ...] = (
       rules={"rule": "+"}),
     S("withheld", THEN, ("{q:rule}因{q:exclusion}被取消",), ("{q:rule} is withheld because of {q:exclusion}",),
       "withheld", "某项奖补因排除规则（如黑名单）被取消", "a benefit is withheld by an exclusion (e.g. the blacklist)",
-      '那么 "知识产权质押融资支持"因"知识产权领域严重失信联合惩戒"被取消',
+      '那么 "ln2021.finance.pledge"因"知识产权领域严重失信联合惩戒"被取消',
       'Then "ln2021.finance.pledge" is withheld because of "Joint punishment for serious IP dishonesty"',
       rules={"rule": "-", "exclusion": "+"}),
     S("superseded", THEN, ("{q:rule}已由{q:winner}支付（同一事件只支付一次）", "{q:rule}已由{q:winner}支付"),
@@ -225,7 +226,7 @@ SENTENCES: tuple[Sentence, ...] = (
       rules={"rule": "-", "winner": "+"}),
     S("based_on", THEN, ("{q:rule}的依据是{q:document}",), ("{q:rule} is based on {q:document}",),
       "based_on", "规则出自哪份文件（文件标题、编号或文号的一部分）", "which document a rule comes from (part of its title, id or number)",
-      '那么 "企业商标国际注册70%补助"的依据是"辽宁省深入实施知识产权战略行动计划"',
+      '那么 "商标国际注册补助"的依据是"辽宁省深入实施知识产权战略行动计划"',
       'Then "International trademark registration subsidy" is based on "Liaoning Action Plan"', rules={"rule": ""}),
     S("counts_as", THEN, ("该主体属于{q:rule}",), ("it counts as {q:rule}",),
       "counts_as", "推定事实成立（如中小微企业）", "a derived fact holds (e.g. SME)",

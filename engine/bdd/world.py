@@ -401,7 +401,10 @@ class World:
 
         ruleset = self.ruleset()
         try:
-            self.result = engine.evaluate(self.profile(), self.as_of, ruleset)
+            try:
+                self.result = engine.evaluate(self.profile(), self.as_of, ruleset, explain=True)
+            except TypeError:  # an engine without per-rule traces
+                self.result = engine.evaluate(self.profile(), self.as_of, ruleset)
         except engine.ProfileError as exc:
             raise Finding(self.t("主体信息有误，无法评估", "the entity's facts are invalid; nothing was evaluated"),
                           details=["- " + e.text(self.lang) for e in exc.errors]) from None
@@ -523,12 +526,37 @@ class World:
                        details=self.rule_details(rule, checks=checks))
 
     # -- outcomes --------------------------------------------------------------------------------
+    def benefit_rule(self, name: str) -> tuple[Any | None, tuple[Any, ...]]:
+        """The benefit ``name`` means. A title several rules share (e.g. three plans' "IP pledge financing support")
+        means the one of them this evaluation involves; (None, candidates) when none of them is involved."""
+        found = lookup_rule(name, self.ruleset())
+        if found.rule is not None or not found.ambiguous:
+            return self.rule(name, ("benefit",)), ()
+        result = self.outcome()
+        involved = [r for r in found.ambiguous if r.kind == "benefit" and (
+            result.benefit(r.id) or any(w.line.rule_id == r.id for w in result.withheld)
+            or any(s.line.rule_id == r.id for s in result.superseded) or any(u.rule_id == r.id for u in result.undetermined))]
+        if len(involved) == 1:
+            return involved[0], found.ambiguous
+        if not involved:
+            return None, found.ambiguous
+        return self.rule(name, ("benefit",)), ()  # several involved: report the ambiguity
+
+    def shared_details(self, candidates: tuple[Any, ...]) -> list[str]:
+        if not candidates:
+            return []
+        return [self.t("注：以下规则同名，均未涉及：", "note: these rules share the name; none of them is involved:")] + [
+            f"- {r.id}（{self.ruleset().document_of(r).title}）" for r in candidates]
+
     def do_receives_amount(self, rule: str, amount: str) -> None:
         from engine.money import to_fen
 
         result = self.outcome()
-        r = self.rule(rule, ("benefit",))
         wanted = to_fen(self.amount(amount))
+        r, shared = self.benefit_rule(rule)
+        if r is None:
+            raise Finding(self.t("未获得该项奖补", "the benefit is not received"), expected=f"{rule} {self.yuan(wanted)}",
+                          actual=self.t("未获得", "not received"), details=self.shared_details(shared))
         lines = result.benefit(r.id)
         if any(line.amount == wanted for line in lines):
             return
@@ -537,8 +565,13 @@ class World:
 
     def do_receives_times(self, rule: str, count: str) -> None:
         result = self.outcome()
-        r = self.rule(rule, ("benefit",))
         n = int(unicodedata.normalize("NFKC", count))
+        r, shared = self.benefit_rule(rule)
+        if r is None:
+            if n == 0:
+                return
+            raise Finding(self.t("未获得该项奖补", "the benefit is not received"), expected=self.t(f"{rule} 共{n}次", f"{rule} {n} times"),
+                          actual="0", details=self.shared_details(shared))
         lines = result.benefit(r.id)
         if len(lines) != n:
             raise self.finding(f"支付次数不符：实际{len(lines)}次", f"paid {len(lines)} times", r,
@@ -546,13 +579,18 @@ class World:
 
     def do_receives(self, rule: str) -> None:
         result = self.outcome()
-        r = self.rule(rule, ("benefit",))
+        r, shared = self.benefit_rule(rule)
+        if r is None:
+            raise Finding(self.t("未获得该项奖补", "the benefit is not received"), expected=self.t("可获得 ", "receives ") + rule,
+                          actual=self.t("未获得", "not received"), details=self.shared_details(shared))
         if not result.benefit(r.id):
             raise self.finding("未获得该项奖补", "the benefit is not received", r, expected=self.t("可获得 ", "receives ") + self.title(r))
 
     def do_not_receives(self, rule: str) -> None:
         result = self.outcome()
-        r = self.rule(rule, ("benefit",))
+        r, _ = self.benefit_rule(rule)
+        if r is None:
+            return
         if result.benefit(r.id):
             raise self.finding("该主体获得了这项奖补", "the benefit is received", r, expected=self.t("不能获得 ", "does not receive ")
                                + self.title(r))
