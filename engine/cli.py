@@ -53,14 +53,22 @@ def load_ruleset(path: str | None) -> RuleSet:
         raise CliError(exc.text("zh") + "\n" + exc.text("en"), EXIT_BAD_RULES) from None
 
 
+MAX_PROFILE_BYTES = 10_000_000  # one enterprise with its events; batch files go through ``huiqi batch``
+
+
 def read_profile(path: str) -> dict[str, Any]:
     file = Path(path)
     if not file.is_file():
         raise CliError(f"找不到文件 / file not found: {path}")
+    if file.stat().st_size > MAX_PROFILE_BYTES:
+        raise CliError(f"{path}: 文件过大（超过{MAX_PROFILE_BYTES // 1_000_000} MB）/ "
+                       f"file too large (over {MAX_PROFILE_BYTES // 1_000_000} MB)")
     try:
         data = json.loads(file.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CliError(f"{path}: 不是有效的 JSON / not valid JSON: {exc}") from None
+    except RecursionError:
+        raise CliError(f"{path}: JSON 嵌套过深 / JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise CliError(f"{path}: 应为一个 JSON 对象 / must be a JSON object")
     return data
@@ -136,17 +144,60 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_INTERNAL = 70  # sysexits EX_SOFTWARE: a bug in Huiqi, never a problem with the user's input
+EXIT_INTERRUPTED = 130
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
         return args.handler(args)
     except CliError as exc:
         print(str(exc), file=sys.stderr)
         return exc.code
     except BrokenPipeError:
         return EXIT_OK
+    except KeyboardInterrupt:
+        print("已中断 / interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as exc:  # unreadable/unwritable file, full disk: the environment, not a bug
+        print(f"无法读写文件 / cannot read or write a file: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # noqa: BLE001 - last resort: expected errors are CliError (above)
+        limit = getattr(sys.modules.get("engine.durable_driver"), "EngineLimitError", None)
+        if limit is not None and isinstance(exc, limit):  # a rule set durable_rules cannot run: the rules' fault
+            print(f"规则集超出 durable_rules 引擎的限制 / the rule set exceeds what durable_rules can run: {exc}", file=sys.stderr)
+            return EXIT_BAD_RULES
+        return _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> int:
+    """Print a short bilingual message, keep the traceback in a file (or show it with HUIQI_DEBUG=1)."""
+    import os
+    import tempfile
+    import traceback
+
+    details = "".join(traceback.format_exception(exc))
+    if os.environ.get("HUIQI_DEBUG"):
+        sys.stderr.write(details)
+        where = "above / 见上"
+    else:
+        try:
+            fd, where = tempfile.mkstemp(prefix="huiqi-error-", suffix=".txt")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(details)
+        except OSError:
+            where = "(could not be saved; rerun with HUIQI_DEBUG=1 / 无法保存，请设置 HUIQI_DEBUG=1 重试)"
+    print(f"Huiqi 内部错误（程序缺陷，不是输入的问题）/ internal error in Huiqi (a bug, not a problem with your input): "
+          f"{type(exc).__name__}\n详细信息 / details: {where}\n请将此文件与所用命令一并报告 / "
+          "please report it with the command you ran", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the engine.cli module, not this __main__ copy: extensions raise engine.cli.CliError, which a
+    # second copy of the class would not catch.
+    from engine.cli import main as _main
+
+    sys.exit(_main())

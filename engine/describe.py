@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -119,7 +119,3 @@ def rate_or_value_text(value: Any, unit: str, lang: str) -> str:
     if unit == "yuan" and isinstance(value, Decimal):
         return format_yuan(value) + ("元" if lang == "zh" else " yuan")
     return value_text(value, None, lang)
-
-
-def values_of(fields: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(fields)

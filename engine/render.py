@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.money import format_yuan
-from engine.results import BenefitLine, ConditionCheck, Evaluation, RuleTrace
+from engine.results import ConditionCheck, Evaluation, RuleTrace
 
 T = {
     "zh": {
@@ -162,8 +162,3 @@ def render_explanation(evaluation: Evaluation, rule_id: str, lang: str = "zh") -
         if line.rule_id == rule_id and line.calculation:
             out.append(f"  {'金额' if zh else 'Amount'}: {line.calculation}")
     return "\n".join(out) + "\n"
-
-
-def benefit_summary(line: BenefitLine, lang: str = "zh") -> str:
-    amount = format_yuan(line.amount) if line.amount is not None else T[lang]["no_amount"]
-    return f"{_title(line, lang)} [{line.rule_id}] {amount}"

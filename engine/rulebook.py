@@ -9,7 +9,6 @@ for a key), rule id and field, in Chinese and English. ``LoadError`` carries the
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import tomllib
 from collections.abc import Iterable
@@ -25,7 +24,7 @@ from engine import schema
 from engine.cities import CITIES, PROVINCE, normalise_city
 from engine.conditions import ConditionError, Scope, parse_condition
 from engine.textnorm import ParseError
-from engine.tree import All, Node, derived_of, fields_of, params_of
+from engine.tree import All, Node, derived_of, params_of
 
 MAX_FILE_BYTES = 2_000_000
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,119}$")
@@ -271,6 +270,9 @@ class _Loader:
             return
         except (RecursionError, MemoryError):
             self.problem(label, "TOML 嵌套过深", "TOML nested too deeply")
+            return
+        except ValueError as exc:  # tomllib lets int() errors through, e.g. an integer of over 4300 digits
+            self.problem(label, f"TOML 取值无法读取：{exc}", f"TOML value cannot be read: {exc}")
             return
         self.hasher.update(label.encode() + b"\0" + raw + b"\0")
         unknown = set(data) - {"document", "parameters", "rules"}
@@ -532,8 +534,11 @@ class _Loader:
 
     def number_ref(self, ref: Any, fail, field_name: str, units: dict[str, str], unit: str) -> None:
         if isinstance(ref, Decimal) or (isinstance(ref, int) and not isinstance(ref, bool)):
-            if Decimal(ref) < 0:
-                fail(f"{field_name} 不能为负数", f"{field_name} cannot be negative", field_name)
+            try:  # the same bounds as a parameter of this unit (finite, >= 0, <= 1e13, a rate <= 10)
+                _parameter_value(unit, ref)
+            except ValueError as exc:
+                zh, _, en = str(exc).partition(" / ")
+                fail(f"{field_name}：{zh}", f"{field_name}: {en or zh}", field_name)
             return
         if isinstance(ref, str) and ref.startswith("params."):
             name = ref[7:]
@@ -639,11 +644,15 @@ def _parameter_value(unit: str, value: Any) -> Any:
         raise ValueError("缺少 value / missing value")
     if unit in ("rate", "yuan", "count", "number"):
         if isinstance(value, str) and value.strip().endswith("%"):
-            value = Decimal(value.strip()[:-1]) / 100
+            try:
+                value = Decimal(value.strip()[:-1]).scaleb(-2)  # exact, unlike / 100 (rounds to 28 digits)
+            except (ArithmeticError, ValueError):
+                raise ValueError("百分数无法识别 / not a percentage") from None
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
             raise ValueError("应为数字 / must be a number")
         value = Decimal(value)
-        if value < 0 or not value.is_finite() or value > Decimal("1e13"):
+        # is_finite first: ordering a NaN raises decimal.InvalidOperation
+        if not value.is_finite() or value < 0 or value > Decimal("1e13"):
             raise ValueError("数值超出范围 / number out of range")
         if unit == "rate" and value > 10:
             raise ValueError("比例应写成小数（0.70）或百分数（\"70%\"）/ write a rate as 0.70 or \"70%\"")
@@ -661,19 +670,6 @@ def _parameter_value(unit: str, value: Any) -> Any:
     return value
 
 
-def rule_fields(rule: Rule) -> set[str]:
-    """Every field (as written, e.g. ``event.cost``) the rule's conditions and amounts read."""
-    names = {str(f) for t in rule.trees for f in fields_of(t)}
-    for part in (rule.amount, rule.floor):
-        if part is None:
-            continue
-        for key in ("base", "actual"):
-            ref = getattr(part, key, None)
-            refs = ref if isinstance(ref, tuple) else (ref,)
-            names.update(r for r in refs if isinstance(r, str) and not r.startswith("params."))
-    return names
-
-
 def rule_params(rule: Rule) -> set[str]:
     names = {p for t in rule.trees for p in params_of(t)}
     for part in (rule.amount, rule.floor):
@@ -684,7 +680,3 @@ def rule_params(rule: Rule) -> set[str]:
             if isinstance(ref, str) and ref.startswith("params."):
                 names.add(ref[7:])
     return names
-
-
-def canonical_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)

@@ -17,7 +17,6 @@ from decimal import Decimal
 
 Literal = Decimal | str | bool | date
 
-COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 NEGATED_OP = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 FLIPPED_OP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
@@ -114,7 +113,6 @@ class Const:
 
 
 Node = Compare | OneOf | Contains | Derived | Not | All | AnyOf | Const
-LEAVES = (Compare, OneOf, Contains, Derived, Const)
 
 
 def children(node: Node) -> tuple[Node, ...]:

@@ -32,9 +32,10 @@ MAX_AMOUNT_FEN = 10 ** 14  # parse_amount's 10^12 yuan limit
 _SAFE = r"[\x21-\x7E\x{4E00}-\x{9FFF}\x{3400}-\x{4DBF}\x{3001}\x{3002}\x{300A}-\x{300F}\x{2018}\x{2019}\x{201C}\x{201D}\x{00B7}\x{2014}]"
 _TEXT_OK = rf"^{_SAFE}+(?: {_SAFE}+)*$"
 _CODE_OK = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
-_DECIMAL = {2: r"^\d{1,13}(?:\.\d{1,2})?$", 4: r"^\d{1,11}(?:\.\d{1,4})?$"}
-_INT_OK = r"^\d{1,15}$"
-_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+# ASCII digits only: the regex engine's \d also matches full-width digits, which only parse_value reads.
+_DECIMAL = {2: r"^[0-9]{1,13}(?:\.[0-9]{1,2})?$", 4: r"^[0-9]{1,11}(?:\.[0-9]{1,4})?$"}
+_INT_OK = r"^[0-9]{1,15}$"
+_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 @dataclass
@@ -62,6 +63,11 @@ def dtype_for(spec: schema.FieldSpec) -> pl.DataType:
     return pl.String()
 
 
+def constant(value, n: int, dtype: pl.DataType) -> pl.Series:
+    """``n`` copies of ``value`` (built natively: a Python list of a million Nones is slow)."""
+    return pl.repeat(value, n, dtype=dtype, eager=True)
+
+
 def blank_mask(raw: pl.Series) -> pl.Series:
     """Cells ``parse_profile`` skips as empty: null, or text such as "", "-", "—", "/", "N/A", "无数据"."""
     if raw.dtype == pl.Object:
@@ -74,30 +80,60 @@ def blank_mask(raw: pl.Series) -> pl.Series:
     return (raw.is_null() | raw.is_in(blanks)).fill_null(True) if blanks else raw.is_null()
 
 
-def parse_column(spec: schema.FieldSpec, raw: pl.Series) -> Parsed:
-    """Parse every cell of ``raw`` for ``spec``."""
+def parse_column(spec: schema.FieldSpec, raw: pl.Series, check: bool = True) -> Parsed:
+    """Parse every cell of ``raw`` for ``spec``. ``check=False``: skip credit-code check characters (a
+    bad one is only a warning; event rows use the code just to find their enterprise)."""
     n = len(raw)
+    if raw.dtype != pl.Object and n and raw.null_count() > n // 4:
+        # A sparse column (an event field most event types lack): parse the filled cells, then spread back.
+        present = raw.is_not_null()
+        part = parse_column(spec, raw.filter(present), check)
+        index = (present.cast(pl.Int64).cum_sum() - 1).set(~present, None).cast(pl.UInt32)
+        return Parsed(part.values.gather(index), part.blank.gather(index).fill_null(True), part.error_zh.gather(index),
+                      part.error_en.gather(index), part.inexact.gather(index).fill_null(False), part.warning.gather(index))
+    fast_values, fast_ok = _fast(spec, raw, check)
+    if fast_ok is None and raw.dtype != pl.Object:
+        return _by_value(spec, raw)
     blank = blank_mask(raw)
-    fast_values, fast_ok = _fast(spec, raw)
     if fast_ok is None:
-        fast_ok = pl.Series([False] * n, dtype=pl.Boolean)
-        fast_values = pl.Series([None] * n, dtype=dtype_for(spec))
-    fast_ok = (fast_ok.fill_null(False) & ~blank).alias("ok")
+        fast_ok = constant(False, n, pl.Boolean())
+        fast_values = constant(None, n, dtype_for(spec))
+    fast_ok = (fast_ok.fill_null(False) & ~blank & fast_values.is_not_null()).alias("ok")
     need = ~blank & ~fast_ok
     values = fast_values.cast(dtype_for(spec)).set(~fast_ok, None) if n else fast_values.cast(dtype_for(spec))
-    error_zh = pl.Series([None] * n, dtype=pl.String)
-    error_en = pl.Series([None] * n, dtype=pl.String)
-    inexact = pl.Series([False] * n, dtype=pl.Boolean)
-    warning = pl.Series([None] * n, dtype=pl.String)
+    error_zh = constant(None, n, pl.String())
+    error_en = constant(None, n, pl.String())
+    inexact = constant(False, n, pl.Boolean())
+    warning = constant(None, n, pl.String())
     if need.any():
-        positions = need.arg_true()
-        py = _python(spec, raw.gather(positions))
-        values = values.scatter(positions, py[0])
-        error_zh = error_zh.scatter(positions, py[1])
-        error_en = error_en.scatter(positions, py[2])
-        inexact = inexact.scatter(positions, py[3])
-        warning = warning.scatter(positions, py[4])
+        py = _python(spec, raw.filter(need))
+        index = (need.cast(pl.Int64).cum_sum() - 1).set(~need, None).cast(pl.UInt32)
+        full = [s.gather(index) for s in py]
+        values = values.zip_with(fast_ok, full[0])
+        error_zh, error_en, warning = full[1], full[2], full[4]
+        inexact = full[3].fill_null(False)
     return Parsed(values, blank, error_zh, error_en, inexact, warning)
+
+
+def _by_value(spec: schema.FieldSpec, raw: pl.Series) -> Parsed:
+    """Blank test and parse_value once per distinct value (enums, cities, yes/no: few distinct values)."""
+    uniques = raw.unique(maintain_order=True)
+    results = [(None, None, None, False, None, True) if v is None or _blank(v) else (*_one(spec, v), False)
+               for v in uniques.to_list()]
+    columns = list(zip(*results)) if results else [[]] * 6
+    typed = (*_series_of(spec, columns[:5]), pl.Series(list(columns[5]), dtype=pl.Boolean))
+    index = raw.replace_strict(uniques, pl.int_range(0, len(uniques), eager=True, dtype=pl.UInt32),
+                               default=None, return_dtype=pl.UInt32)
+    if index.null_count() > raw.null_count():  # e.g. NaN keys
+        return parse_column(spec, pl.Series(raw.to_list(), dtype=pl.Object))
+    if raw.null_count():
+        index = index.fill_null(_null_position(uniques))
+    values, zh, en, inexact, warning, blank = (s.gather(index) for s in typed)
+    return Parsed(values, blank, zh, en, inexact, warning)
+
+
+def _null_position(uniques: pl.Series) -> int:
+    return int(uniques.is_null().arg_true()[0])
 
 
 # -- the per-value path (parse_value itself) --------------------------------------------------------
@@ -161,7 +197,7 @@ def to_scaled(value: Decimal, scale: int) -> tuple[int, bool]:
 
 # -- vectorised fast paths -------------------------------------------------------------------------
 
-def _fast(spec: schema.FieldSpec, raw: pl.Series) -> tuple[pl.Series | None, pl.Series | None]:
+def _fast(spec: schema.FieldSpec, raw: pl.Series, check: bool = True) -> tuple[pl.Series | None, pl.Series | None]:
     kind, dtype = spec.kind, raw.dtype
     if dtype == pl.Object:
         return None, None
@@ -169,7 +205,8 @@ def _fast(spec: schema.FieldSpec, raw: pl.Series) -> tuple[pl.Series | None, pl.
         ok = raw.str.contains(_TEXT_OK) & (raw.str.len_chars() <= 500)
         return raw, ok
     if kind == schema.CREDIT_CODE and dtype == pl.String:
-        return raw, raw.str.contains(_CODE_OK) & _check_ok(raw)
+        well_formed = raw.str.contains(_CODE_OK)
+        return raw, (well_formed & _check_ok(raw)) if check else well_formed
     if kind in (schema.MONEY, schema.NUMBER):
         return _fast_decimal(raw, SCALE[kind])
     if kind == schema.INT:
@@ -212,9 +249,9 @@ def _fast_decimal(raw: pl.Series, scale: int) -> tuple[pl.Series | None, pl.Seri
         ok = (value >= 0) & (value <= limit // factor)
         return (value * factor).cast(pl.Int64), ok
     if dtype.is_float():
-        scaled = (raw * factor).round(0)
-        ok = raw.is_finite() & (raw >= 0) & (scaled <= limit) & ((scaled / factor) == raw)
-        return scaled.cast(pl.Int64, strict=False), ok
+        # parse_value reads a float through its shortest repr (Decimal(str(f))); polars prints floats the same
+        # way, so the text path decides exactly (float arithmetic would not: x / 100 is not correctly rounded).
+        return _fast_decimal(raw.cast(pl.String), scale)
     return None, None
 
 
@@ -230,6 +267,6 @@ def _char_values(raw: pl.Series, position: int) -> pl.Series:
 
 def _check_ok(raw: pl.Series) -> pl.Series:
     """Whether the 18th character is the GB 32100-2015 check character (only meaningful for well-formed codes)."""
-    total = sum((_char_values(raw, i) * w for i, w in enumerate(_WEIGHTS)), pl.Series([0] * len(raw), dtype=pl.Int64))
+    total = sum((_char_values(raw, i) * w for i, w in enumerate(_WEIGHTS)), constant(0, len(raw), pl.Int64()))
     expected = (31 - total % 31) % 31
     return (expected == _char_values(raw, 17)).fill_null(False)

@@ -116,6 +116,12 @@ def _known(header: Any) -> bool:
 def _read_xlsx(file: Path) -> list[RawTable]:
     from python_calamine import load_workbook
 
+    from engine.batch.xlsx_guard import XlsxTooLarge, check_xlsx
+
+    try:  # before calamine: a zip bomb or a sparse 1M x 16k sheet would abort the process in its allocator
+        check_xlsx(file)
+    except XlsxTooLarge as exc:
+        raise BadInput(exc.message_zh, exc.message_en) from None
     workbook = load_workbook(str(file))
     tables: list[RawTable] = []
     for name in workbook.sheet_names:
@@ -170,7 +176,7 @@ def _header_text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value == int(value):
         value = int(value)
-    return normalise_text(str(value))
+    return " ".join(str(value).split())  # as the clerk wrote it; field_for_header normalises for matching
 
 
 def _cell(value: Any) -> Any:
@@ -225,7 +231,7 @@ def _read_csv(file: Path) -> pl.DataFrame:
 
 
 def _from_frame(frame: pl.DataFrame, source: str, sheet: str, default_kind: str, first_row: int) -> RawTable:
-    headers = [normalise_text(str(c)) for c in frame.columns]
+    headers = [" ".join(str(c).split()) for c in frame.columns]
     kind = classify(headers) or default_kind
     columns = []
     for name in frame.columns:
@@ -292,12 +298,27 @@ def _read_jsonl(file: Path, default_kind: str) -> list[RawTable]:
 
 
 def _from_records(records: list[dict[str, Any]], rows: list[int], source: str, default_kind: str, blank: int) -> RawTable:
+    """Records → one raw column per field. Keys are merged by the field they name (records may spell the
+    same field differently: "name" in one, "名称" in another); unknown keys stay as they are."""
+    kind = classify([normalise_text(str(k)) for r in records[:1000] for k in r]) or default_kind
+    mapping = schema.EVENT_HEADERS if kind == EVENTS else schema.ENTITY_HEADERS
+
+    def canonical(key: Any) -> str:
+        text = normalise_text(str(key))
+        name = schema.field_for_header(text, mapping)
+        if name is None and kind == EVENTS and schema.field_for_header(text, schema.ENTITY_HEADERS) == "credit_code":
+            name = "credit_code"
+        return name or text
+
     headers: list[str] = []
+    canon: list[dict[str, Any]] = []
     for record in records:
-        for key in record:
-            if key not in headers:
-                headers.append(key)
-    columns = [_series([r.get(h) for r in records]) for h in headers]
-    clean = [normalise_text(str(h)) for h in headers]
-    kind = classify(clean) or default_kind
-    return RawTable(kind, source, source, clean, columns, pl.Series("row", rows, dtype=pl.Int64), blank_rows=blank)
+        row = {}
+        for key, value in record.items():
+            name = canonical(key)
+            row[name] = value
+            if name not in headers:
+                headers.append(name)
+        canon.append(row)
+    columns = [_series([r.get(h) for r in canon]) for h in headers]
+    return RawTable(kind, source, source, headers, columns, pl.Series("row", rows, dtype=pl.Int64), blank_rows=blank)

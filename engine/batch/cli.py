@@ -1,0 +1,108 @@
+"""``huiqi batch``: evaluate a whole list of enterprises and write checkable tables.
+
+Exit codes (``engine.cli``): 0 clean; 5 finished but some rows had errors (good rows still written);
+3 unusable input; 4 broken rules; 2 bad command line. Nothing heavy is imported until the command runs,
+so ``--workers`` can still set the polars thread pool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def register(commands: argparse._SubParsersAction, rules_commands: argparse._SubParsersAction) -> None:
+    """Add ``huiqi batch``."""
+    from engine.cli import add_common
+
+    batch = commands.add_parser(
+        "batch", help="evaluate a list of enterprises (xlsx/csv/parquet/jsonl) / 批量评估",
+        description="Evaluate every enterprise of ENTERPRISES as of --as-of and write summary, benefit lines, per-entity "
+                    "totals, undetermined, requirements, withheld, superseded and error tables plus a manifest. "
+                    "批量评估：输出汇总、补贴明细、企业汇总、待定、要求核查、取消、被替代、错误表和清单文件。")
+    batch.add_argument("enterprises", help="enterprise list: .xlsx (sheets 企业 and 事件), .csv, .parquet or .jsonl")
+    batch.add_argument("--events", default=None, help="events file (.xlsx/.csv/.parquet/.jsonl) linked by credit code")
+    batch.add_argument("-o", "--out", required=True, help="output .xlsx file, or folder for csv/parquet/jsonl")
+    batch.add_argument("--format", choices=("xlsx", "csv", "parquet", "jsonl"), default=None,
+                       help="output format (default: xlsx when OUT ends in .xlsx)")
+    batch.add_argument("--workers", type=int, default=None, help="threads to use (default: all cores)")
+    add_common(batch)
+    batch.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_ROW_ERRORS, EXIT_USAGE, CliError, load_ruleset
+
+    fmt = args.format or ("xlsx" if str(args.out).lower().endswith(".xlsx") else None)
+    if fmt is None:
+        raise CliError("请用 --format 指定输出格式（xlsx、csv、parquet、jsonl），或让 -o 以 .xlsx 结尾\n"
+                       "give --format (xlsx, csv, parquet, jsonl) or an -o ending in .xlsx", EXIT_USAGE)
+    if args.workers is not None:
+        if args.workers < 1:
+            raise CliError("--workers 应为正整数 / --workers must be a positive number", EXIT_USAGE)
+        os.environ.setdefault("POLARS_MAX_THREADS", str(args.workers))
+    ruleset = load_ruleset(args.rules)
+
+    from engine.batch.run import run_batch
+    from engine.batch.sources import BadInput
+
+    lang = args.lang
+    with _progress() as progress:
+        try:
+            result = run_batch(args.enterprises, args.events, as_of=args.as_of, rules=ruleset, out=args.out, fmt=fmt,
+                               lang=lang, workers=args.workers, progress=progress)
+        except BadInput as exc:
+            raise CliError(exc.message_en if lang == "en" else f"{exc.message_zh}\n{exc.message_en}", EXIT_BAD_INPUT) from None
+        except (IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+            raise CliError(f"无法写入输出 / cannot write the output: {exc}", EXIT_BAD_INPUT) from None
+    stable = result.manifest["stable"]
+    total = stable["results"]["total_yuan"]
+    written = ", ".join(str(p) for p in result.files[:1]) + (f" (+{len(result.files) - 1})" if len(result.files) > 1 else "")
+    if lang == "en":
+        print(f"wrote {written}", file=sys.stderr)
+        print(f"enterprises evaluated {stable['rows']['enterprises_evaluated']}, benefit lines {stable['results']['benefit_lines']}, "
+              f"total {total} yuan, undetermined {stable['results']['undetermined']}", file=sys.stderr)
+    else:
+        print(f"已写出 {written}", file=sys.stderr)
+        print(f"评估企业 {stable['rows']['enterprises_evaluated']} 家，补贴 {stable['results']['benefit_lines']} 条，"
+              f"合计 {total} 元，待定 {stable['results']['undetermined']} 条", file=sys.stderr)
+    print(result.accounting_line(lang))
+    if result.rows_accounted != result.rows_in:  # never expected: every row is evaluated or in the errors table
+        print("rows in != rows accounted", file=sys.stderr)
+        return EXIT_ROW_ERRORS
+    if not result.clean:
+        hint = ("some rows had errors: see the errors table" if lang == "en"
+                else "部分行有错误，详见“错误”表；其余行已正常评估并写出")
+        print(hint, file=sys.stderr)
+        return EXIT_ROW_ERRORS
+    return EXIT_OK
+
+
+class _progress:
+    """A rich progress bar on stderr when stderr is a terminal; otherwise nothing."""
+
+    def __enter__(self):
+        if not sys.stderr.isatty():
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                            TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        self.bar.__enter__()
+        self.tasks: dict[str, int] = {}
+        names = {"read": "读取 read", "evaluate": "评估 evaluate", "write": "写出 write"}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in self.tasks:
+                self.tasks[stage] = self.bar.add_task(names.get(stage, stage), total=total)
+            self.bar.update(self.tasks[stage], completed=done, total=total)
+
+        return update
+
+    def __exit__(self, *exc) -> None:
+        bar = getattr(self, "bar", None)
+        if bar is not None:
+            bar.__exit__(*exc)
+

@@ -1,0 +1,57 @@
+"""Exact money arithmetic on Int64 fen columns, and the yuan/rate texts of ``engine.money``, vectorised.
+
+No float anywhere: a rate is an integer numerator over 10^k, and ``base × rate`` is rounded half-up to
+the fen with integer arithmetic split so that nothing overflows Int64.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_FLOOR, Decimal
+
+import polars as pl
+
+from engine.money import to_fen
+
+
+def rate_parts(rate: Decimal, k: int) -> int:
+    """The numerator of ``rate`` over 10^k (k chosen so that it is whole)."""
+    scaled = Decimal(rate).scaleb(k)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"rate {rate} needs more than {k} decimals")
+    return int(scaled)
+
+
+def decimals_of(values: list[Decimal]) -> int:
+    """Decimal places needed to hold every value exactly."""
+    return max((max(0, -Decimal(v).normalize().as_tuple().exponent) for v in values), default=0)
+
+
+def times_rate(base_fen: pl.Expr, numerator: pl.Expr, k: int) -> pl.Expr:
+    """round_half_up(base_fen × numerator / 10^k) for non-negative values, exactly, without overflow."""
+    unit = 10 ** k
+    high = base_fen // unit
+    low = base_fen % unit
+    return high * numerator + (2 * low * numerator + unit) // (2 * unit)
+
+
+def fen_of(value: Decimal) -> int:
+    """``to_fen(value)`` in fen."""
+    return int(to_fen(Decimal(value)).scaleb(2))
+
+
+def floor_fen(value: Decimal) -> int:
+    """floor(value × 100): ``amount_fen > floor_fen(cap)`` ⟺ ``amount > cap`` for whole-fen amounts."""
+    return int(Decimal(value).scaleb(2).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def yuan_text(fen: pl.Expr) -> pl.Expr:
+    """``format_yuan``: 1234567 fen → "12,345.67" (non-negative amounts)."""
+    whole = (fen // 100).cast(pl.String)
+    grouped = whole.str.reverse().str.replace_all(r"(\d{3})", "${1},").str.strip_chars_end(",").str.reverse()
+    cents = (fen % 100).cast(pl.String).str.zfill(2)
+    return pl.concat_str([grouped, pl.lit("."), cents])
+
+
+def fen_to_decimal_text(fen: pl.Expr) -> pl.Expr:
+    """1234567 fen → "12345.67" (exact, no thousands separators), for CSV/JSON/Parquet."""
+    return pl.concat_str([(fen // 100).cast(pl.String), pl.lit("."), (fen % 100).cast(pl.String).str.zfill(2)])

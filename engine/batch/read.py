@@ -1,0 +1,464 @@
+"""Raw tables → a ``Population``: typed enterprise and event tables plus one error row per problem.
+
+Headers are mapped only through ``engine.schema`` (Chinese aliases, English names, other spellings);
+cells are parsed by ``engine.batch.cells`` (``parse_value`` semantics). Decisions a clerk must know:
+
+* an enterprise row with any bad cell is not evaluated (as ``parse_profile`` would refuse it); each bad
+  cell is one error row;
+* every row sharing a credit code with another row is not evaluated (no silent merge, no guessing which
+  one is right); each gets an error naming the other rows;
+* an event row with a bad cell, for an unknown credit code, or for an enterprise that was not evaluated
+  is an error; a bad event row does not stop its enterprise from being evaluated with its other events
+  (the enterprise row then shows how many of its event rows were refused).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from engine import schema
+from engine.batch.cells import SCALE, Parsed, constant, dtype_for, parse_column
+from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, RawTable, read_tables
+from engine.profile import Profile, parse_profile
+from engine.size_class import THRESHOLDS
+
+ERROR_COLUMNS = {"source": pl.String, "sheet": pl.String, "row": pl.Int64, "column": pl.String, "field": pl.String,
+                 "value": pl.String, "message_zh": pl.String, "message_en": pl.String, "action_zh": pl.String,
+                 "action_en": pl.String, "table": pl.String, "_t": pl.Int64, "_p": pl.Int64}
+ENTITY_ACTION = ("该企业行未评估", "this enterprise row was not evaluated")
+EVENT_ACTION = ("该事件行未计入", "this event row was not counted")
+REQUIRED_HEADERS = ("credit_code", "name", "city")
+
+
+@dataclass
+class Population:
+    """Enterprises and events read from a batch input, ready for evaluation.
+
+    ``entities``: one row per evaluated enterprise, in input order; ``eid`` 0…n-1, ``source``/``sheet``/
+    ``row`` say where it came from, then every profile field typed (see ``engine.batch.cells``), plus
+    ``size_class_derived``, ``entity_kind_derived``, ``warning`` and ``fallback`` (evaluated by the
+    per-profile engine because a value is finer than the columnar scale).
+    ``events``: one row per counted event: ``eid``, ``idx`` (its index among the enterprise's events, as
+    ``Profile.events``), ``type``, ``date``, ``ref`` and the event fields.
+    ``errors``: one row per problem (file, sheet, row, column, value, message in Chinese and English,
+    what happened to the row). ``rows_in``: input rows per table kind; ``rows_accounted()`` must match.
+    """
+
+    entities: pl.DataFrame
+    events: pl.DataFrame
+    errors: pl.DataFrame
+    rows_in: dict[str, int]
+    inputs: list[Path]
+    notes: list[str] = field(default_factory=list)
+    tables: list[RawTable] = field(default_factory=list, repr=False)
+    field_columns: list[dict[str, int]] = field(default_factory=list, repr=False)
+    _events_by_eid: dict[int, list[tuple[int, int]]] | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return self.entities.height
+
+    def rows_accounted(self) -> dict[str, int]:
+        """Input rows that ended in the results (evaluated) or in the errors table, per table kind."""
+        rejected = self.errors.select("table", "_t", "_p").unique()
+        counts = {kind: int((rejected["table"] == kind).sum()) for kind in (ENTERPRISES, EVENTS)}
+        return {ENTERPRISES: self.entities.height + counts[ENTERPRISES], EVENTS: self.events.height + counts[EVENTS]}
+
+    def raw_profile(self, eid: int) -> dict[str, Any]:
+        """The enterprise's cells as the file holds them (field name → raw value, events nested)."""
+        t, p = self.entities.get_column("_t")[eid], self.entities.get_column("_p")[eid]
+        data = {name: self.tables[t].columns[j][p] for name, j in self.field_columns[t].items()}
+        data["events"] = [{name: self.tables[et].columns[j][ep] for name, j in self.field_columns[et].items()}
+                          for et, ep in self._event_cells().get(eid, ())]
+        return data
+
+    def _event_cells(self) -> dict[int, list[tuple[int, int]]]:
+        """eid → [(table, position)] of its events in index order (built once)."""
+        if self._events_by_eid is None:
+            grouped: dict[int, list[tuple[int, int]]] = {}
+            for eid, t, p in self.events.sort("eid", "idx").select("eid", "_t", "_p").iter_rows():
+                grouped.setdefault(eid, []).append((t, p))
+            self._events_by_eid = grouped
+        return self._events_by_eid
+
+    def profile(self, eid: int) -> Profile:
+        """The enterprise as the per-profile engine sees it (``parse_profile`` of its raw cells)."""
+        return parse_profile(self.raw_profile(eid))
+
+    def profiles(self) -> Iterator[Profile]:
+        """Every evaluated enterprise as a ``Profile``, in input order (slow: one parse per enterprise)."""
+        for eid in range(len(self)):
+            yield self.profile(eid)
+
+
+def read_population(enterprises: str | Path, events: str | Path | None = None) -> Population:
+    """Read an enterprise list (and optionally a separate events file) into a ``Population``.
+
+    ``enterprises``: .xlsx (one or more enterprise sheets and optionally event sheets, recognised by
+    their headers or named 企业/事件), .csv, .parquet, or .jsonl (one enterprise per line, events nested
+    under "events"). ``events``: a further file of event rows (each with the enterprise's credit code).
+    Raises ``BadInput`` when the input is unusable; problems with single rows go to ``errors``.
+    """
+    paths = [Path(enterprises)] + ([Path(events)] if events is not None else [])
+    tables = read_tables(enterprises, ENTERPRISES)
+    if events is not None:
+        extra = read_tables(events, EVENTS)
+        for table in extra:
+            if table.kind != EVENTS:
+                raise BadInput(f"{table.source}：事件文件需要类型、日期和统一社会信用代码列",
+                               f"{table.source}: an events file needs type, date and credit code columns")
+        tables += extra
+    return _Reader(tables, paths).run()
+
+
+class _Reader:
+    def __init__(self, tables: list[RawTable], paths: list[Path]):
+        self.tables = tables
+        self.paths = paths
+        self.errors: list[pl.DataFrame] = []
+        self.notes: list[str] = []
+        self.field_columns: list[dict[str, int]] = [{} for _ in tables]
+        self.refused = pl.DataFrame(schema={"eid": pl.Int64, "event_errors": pl.Int64})
+
+    def run(self) -> Population:
+        entity_tables = [i for i, t in enumerate(self.tables) if t.kind == ENTERPRISES]
+        if not entity_tables:
+            raise BadInput("没有找到企业表（需要统一社会信用代码、名称、所在城市列）",
+                           "no enterprise table found (credit code, name and city columns are needed)")
+        frames = [self.entity_frame(i) for i in entity_tables]
+        entities = pl.concat(frames, how="vertical")
+        entities = self.mark_duplicates(entities)
+        event_frames = [self.event_frame(i) for i, t in enumerate(self.tables) if t.kind == EVENTS]
+        valid = entities.filter(pl.col("_ok")).drop("_ok").with_row_index("eid").with_columns(pl.col("eid").cast(pl.Int64))
+        events = self.link_events(event_frames, entities, valid)
+        inexact_events = events.filter(pl.col("_inexact")).get_column("eid").unique()
+        valid = valid.with_columns((pl.col("_inexact") | pl.col("eid").is_in(inexact_events.implode())).alias("fallback"))
+        valid = valid.drop("_inexact")
+        events = events.filter(pl.col("eid").is_not_null()).drop("_inexact")
+        events = events.with_columns(pl.int_range(pl.len()).over("eid").cast(pl.Int64).alias("idx"))
+        errors = pl.concat(self.errors, how="vertical") if self.errors else pl.DataFrame(schema=ERROR_COLUMNS)
+        valid = valid.join(self.refused, on="eid", how="left").with_columns(pl.col("event_errors").fill_null(0))
+        rows_in = {ENTERPRISES: sum(self.tables[i].height for i in entity_tables),
+                   EVENTS: sum(t.height for t in self.tables if t.kind == EVENTS)}
+        return Population(valid, events, _sorted_errors(errors, self.tables), rows_in, self.paths, self.notes,
+                          self.tables, self.field_columns)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def error_rows(self, table: RawTable, positions: pl.Series, column: str, field_name: str, raw: pl.Series | None,
+                   zh: pl.Series | str, en: pl.Series | str, action: tuple[str, str], kind: str) -> None:
+        if len(positions) == 0:
+            return
+        values = [None if v is None else str(v)[:200] for v in raw.gather(positions).to_list()] if raw is not None \
+            else [None] * len(positions)
+        n = len(positions)
+        frame = pl.DataFrame({
+            "source": [table.source] * n, "sheet": [table.sheet] * n, "row": table.rows.gather(positions),
+            "column": [column] * n, "field": [field_name] * n, "value": pl.Series(values, dtype=pl.String),
+            "message_zh": zh if isinstance(zh, pl.Series) else [zh] * n,
+            "message_en": en if isinstance(en, pl.Series) else [en] * n,
+            "action_zh": [action[0]] * n, "action_en": [action[1]] * n, "table": [kind] * n,
+            "_t": [next(i for i, t in enumerate(self.tables) if t is table)] * n, "_p": positions.cast(pl.Int64),
+        }, schema=ERROR_COLUMNS)
+        self.errors.append(frame)
+
+    def map_headers(self, index: int, headers_map: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, int]:
+        table = self.tables[index]
+        found: dict[str, int] = {}
+        for j, header in enumerate(table.headers):
+            name = schema.field_for_header(header, headers_map)
+            if name is None and extra is not None:
+                name = extra.get(schema.field_for_header(header, schema.ENTITY_HEADERS) or "")
+            if name is None:
+                known = schema.field_for_header(header, schema.ENTITY_HEADERS) or schema.field_for_header(header, schema.EVENT_HEADERS)
+                if known is None:
+                    self.notes.append(f"{table.sheet}：未知列「{header}」已忽略 / unknown column '{header}' ignored")
+                continue
+            if name in found:
+                other = table.headers[found[name]]
+                raise BadInput(f"{table.sheet}：列「{other}」和「{header}」都对应字段 {name}，请只保留一列",
+                               f"{table.sheet}: columns '{other}' and '{header}' both mean field {name}; keep one")
+            found[name] = j
+        return found
+
+    # -- enterprises ---------------------------------------------------------------------------
+    def entity_frame(self, index: int) -> pl.DataFrame:
+        table = self.tables[index]
+        columns = self.map_headers(index, schema.ENTITY_HEADERS)
+        missing = [n for n in REQUIRED_HEADERS if n not in columns]
+        if missing:
+            labels = "、".join(schema.ENTITY_BY_NAME[n].zh for n in missing)
+            raise BadInput(f"{table.sheet}：缺少必需的列：{labels}（表头可用中文或英文字段名）",
+                           f"{table.sheet}: required column(s) missing: {', '.join(missing)} (Chinese or English headers)")
+        self.field_columns[index] = columns
+        n = table.height
+        data: dict[str, pl.Series] = {
+            "_t": constant(index, n, pl.Int64()), "_p": pl.int_range(0, n, eager=True, dtype=pl.Int64),
+            "source": constant(table.source, n, pl.String()), "sheet": constant(table.sheet, n, pl.String()),
+            "row": table.rows,
+        }
+        bad = constant(False, n, pl.Boolean())
+        inexact = constant(False, n, pl.Boolean())
+        warning = constant(None, n, pl.String())
+        for spec in schema.ENTITY_FIELDS:
+            j = columns.get(spec.name)
+            if j is None:
+                data[spec.name] = constant(None, n, dtype_for(spec))
+                continue
+            raw = table.columns[j]
+            parsed = parse_column(spec, raw)
+            data[spec.name] = parsed.values
+            bad = bad | self.report(table, parsed, raw, table.headers[j], spec, ENTITY_ACTION, ENTERPRISES)
+            inexact = inexact | parsed.inexact
+            if spec.kind == schema.CREDIT_CODE:
+                warning = parsed.warning
+        frame = pl.DataFrame(data)
+        frame = frame.with_columns(bad.alias("_bad"), inexact.alias("_inexact"), warning.alias("warning"))
+        return _derive(frame)
+
+    def report(self, table: RawTable, parsed: Parsed, raw: pl.Series, header: str, spec: schema.FieldSpec,
+               action: tuple[str, str], kind: str) -> pl.Series:
+        """Error rows for bad and missing-required cells; returns the mask of bad rows."""
+        bad = parsed.error_zh.is_not_null()
+        positions = bad.arg_true()
+        self.error_rows(table, positions, header, spec.name, raw, parsed.error_zh.gather(positions),
+                        parsed.error_en.gather(positions), action, kind)
+        if spec.required:
+            empty = parsed.blank
+            self.error_rows(table, empty.arg_true(), header, spec.name, None, "必填字段缺失", "required field is missing",
+                            action, kind)
+            bad = bad | empty
+        return bad
+
+    def mark_duplicates(self, entities: pl.DataFrame) -> pl.DataFrame:
+        coded = entities.filter(pl.col("credit_code").is_not_null())
+        dup = coded.filter(pl.len().over("credit_code") > 1).select("credit_code", "_t", "_p", "sheet", "row")
+        if dup.height:
+            where = dup.group_by("credit_code", maintain_order=True).agg(pl.col("sheet"), pl.col("row"))
+            lists = {code: list(zip(sheets, rows)) for code, sheets, rows in where.iter_rows()}
+            for t, group in dup.group_by("_t", maintain_order=True):
+                table = self.tables[t[0]]
+                zh, en = [], []
+                for code, _, _, sheet, row in group.iter_rows():
+                    others = [(s, r) for s, r in lists[code] if (s, r) != (sheet, row)]
+                    shown = others[:10]
+                    more = len(others) - len(shown)
+                    zh.append("统一社会信用代码重复：与" + "、".join(f"{s}第{r}行" for s, r in shown) + (f"等{len(others)}行" if more else "")
+                              + "相同。为免重复计算，这些行都未评估；请核实后只保留一行再提交")
+                    en.append("duplicate credit code: same as " + ", ".join(f"{s} row {r}" for s, r in shown)
+                              + (f" and {more} more" if more else "")
+                              + ". To avoid double counting none of these rows was evaluated; keep one row and re-run")
+                col = self.field_columns[t[0]]["credit_code"]
+                self.error_rows(table, group.get_column("_p"), table.headers[col], "credit_code", table.columns[col],
+                                pl.Series(zh, dtype=pl.String), pl.Series(en, dtype=pl.String), ENTITY_ACTION, ENTERPRISES)
+        duplicated = pl.len().over("credit_code") > 1
+        return entities.with_columns(
+            (~pl.col("_bad") & ~(pl.col("credit_code").is_not_null() & duplicated)).alias("_ok"),
+            (pl.col("credit_code").is_not_null() & duplicated).alias("_dup")).drop("_bad")
+
+    # -- events ----------------------------------------------------------------------------------
+    def event_frame(self, index: int) -> pl.DataFrame:
+        table = self.tables[index]
+        columns = self.map_headers(index, schema.EVENT_HEADERS, {"credit_code": "credit_code", "name": "_name"})
+        columns.pop("_name", None)
+        link = columns.pop("credit_code", None)
+        missing = [n for n in ("type", "date") if n not in columns]
+        if link is None and table.parent is None:
+            missing.append("credit_code")
+        if missing:
+            labels = "、".join({"type": "类型", "date": "日期", "credit_code": "统一社会信用代码"}[n] for n in missing)
+            raise BadInput(f"{table.sheet}：事件表缺少必需的列：{labels}",
+                           f"{table.sheet}: the events table lacks required column(s): {', '.join(missing)}")
+        self.field_columns[index] = columns
+        n = table.height
+        data: dict[str, pl.Series] = {
+            "_t": constant(index, n, pl.Int64()), "_p": pl.int_range(0, n, eager=True, dtype=pl.Int64),
+            "row": table.rows,
+        }
+        bad = constant(False, n, pl.Boolean())
+        inexact = constant(False, n, pl.Boolean())
+        # type
+        j = columns["type"]
+        raw_type = table.columns[j]
+        types = _event_types(raw_type)
+        blank_type = types.is_null() & _is_blank(raw_type)
+        unknown = types.is_null() & ~blank_type
+        names_zh = "、".join(e.zh for e in schema.EVENT_TYPES)
+        self.error_rows(table, blank_type.arg_true(), table.headers[j], "type", None, "事件类型缺失", "event type is missing",
+                        EVENT_ACTION, EVENTS)
+        self.error_rows(table, unknown.arg_true(), table.headers[j], "type", raw_type, f"未知的事件类型，可选：{names_zh}",
+                        "unknown event type; choose one of: " + ", ".join(e.code for e in schema.EVENT_TYPES), EVENT_ACTION, EVENTS)
+        bad = bad | types.is_null()
+        data["type"] = types
+        for spec in schema.ALL_EVENT_FIELDS:
+            if spec.name == "type":
+                continue
+            j = columns.get(spec.name)
+            if j is None:
+                data[spec.name] = constant(None, n, dtype_for(spec))
+                continue
+            raw = table.columns[j]
+            parsed = parse_column(spec, raw)
+            allowed = [e.code for e in schema.EVENT_TYPES if any(f.name == spec.name for f in e.fields)] \
+                if spec not in schema.EVENT_COMMON else [e.code for e in schema.EVENT_TYPES]
+            wrong = ~parsed.blank & types.is_not_null() & ~types.is_in(allowed)
+            if wrong.any():
+                positions = wrong.arg_true()
+                type_zh = types.gather(positions).replace_strict({e.code: e.zh for e in schema.EVENT_TYPES})
+                self.error_rows(table, positions, table.headers[j], spec.name, raw,
+                                "「" + type_zh + "」事件没有此字段", "a " + types.gather(positions) + f" event has no field {spec.name}",
+                                EVENT_ACTION, EVENTS)
+                bad = bad | wrong
+            ok = ~wrong
+            errs = parsed.error_zh.is_not_null() & ok
+            if spec.name == "date":
+                pos = (parsed.blank & ok).arg_true()
+                self.error_rows(table, pos, table.headers[j], "date", None, "事件日期缺失", "event date is missing", EVENT_ACTION, EVENTS)
+                bad = bad | parsed.blank
+            positions = errs.arg_true()
+            self.error_rows(table, positions, table.headers[j], spec.name, raw, parsed.error_zh.gather(positions),
+                            parsed.error_en.gather(positions), EVENT_ACTION, EVENTS)
+            bad = bad | errs
+            inexact = inexact | (parsed.inexact & ok)
+            data[spec.name] = parsed.values.set(wrong, None) if n else parsed.values
+        frame = pl.DataFrame(data).with_columns(bad.alias("_bad"), inexact.alias("_inexact"))
+        # the enterprise each event belongs to
+        if table.parent is not None:
+            frame = frame.with_columns(table.parent.alias("_parent"), pl.lit(None, dtype=pl.String).alias("_code"))
+        else:
+            spec = schema.ENTITY_BY_NAME["credit_code"]
+            raw = table.columns[link]
+            parsed = parse_column(spec, raw, check=False)
+            positions = parsed.error_zh.is_not_null().arg_true()
+            self.error_rows(table, positions, table.headers[link], "credit_code", raw, parsed.error_zh.gather(positions),
+                            parsed.error_en.gather(positions), EVENT_ACTION, EVENTS)
+            self.error_rows(table, parsed.blank.arg_true(), table.headers[link], "credit_code", None,
+                            "缺少统一社会信用代码，无法对应到企业", "credit code missing: the event cannot be matched to an enterprise",
+                            EVENT_ACTION, EVENTS)
+            frame = frame.with_columns(parsed.values.alias("_code"), pl.lit(None, dtype=pl.Int64).alias("_parent"),
+                                       (pl.col("_bad") | parsed.error_zh.is_not_null() | parsed.blank).alias("_bad"))
+        return frame.with_columns(pl.lit(link if link is not None else -1).alias("_link"))
+
+    def link_events(self, frames: list[pl.DataFrame], entities: pl.DataFrame, valid: pl.DataFrame) -> pl.DataFrame:
+        if not frames:
+            return _empty_events()
+        events = pl.concat(frames, how="vertical")
+        by_code = valid.select(pl.col("credit_code").alias("_code"), "eid")
+        by_parent = valid.select(pl.col("_t").alias("_pt"), pl.col("_p").alias("_parent"), "eid")
+        events = events.join(by_code, on="_code", how="left", maintain_order="left")
+        parent_table = next((i for i, t in enumerate(self.tables) if t.kind == ENTERPRISES), 0)
+        events = events.with_columns(pl.lit(parent_table, dtype=pl.Int64).alias("_pt"))
+        events = events.join(by_parent, on=["_pt", "_parent"], how="left", maintain_order="left", suffix="_p")
+        events = events.with_columns(pl.coalesce("eid", "eid_p").alias("eid")).drop("eid_p", "_pt")
+        self.refused = (events.filter(pl.col("_bad") & pl.col("eid").is_not_null()).group_by("eid").len()
+                        .select("eid", pl.col("len").cast(pl.Int64).alias("event_errors")))
+        # why an event without an enterprise has none
+        known = entities.select(pl.col("credit_code").alias("_code"), "_dup", pl.col("sheet").alias("_es"),
+                                pl.col("row").alias("_er"), "_t", "_p")
+        orphans = events.filter(pl.col("eid").is_null() & ~pl.col("_bad"))
+        if orphans.height:
+            coded = orphans.filter(pl.col("_code").is_not_null()).join(
+                known.filter(pl.col("_code").is_not_null()).unique("_code", keep="first", maintain_order=True).drop("_t", "_p"),
+                on="_code", how="left", maintain_order="left")
+            parents = known.filter(pl.col("_t") == parent_table).select(pl.col("_p").alias("_parent"), "_dup", "_es", "_er")
+            parented = orphans.filter(pl.col("_code").is_null()).join(parents, on="_parent", how="left", maintain_order="left")
+            for part in (coded, parented):
+                if part is None or not part.height:
+                    continue
+                for t, group in part.group_by("_t", maintain_order=True):
+                    table = self.tables[t[0]]
+                    zh, en = [], []
+                    for dup, sheet, row in group.select("_dup", "_es", "_er").iter_rows():
+                        if sheet is None:
+                            zh.append("企业表中没有此统一社会信用代码的企业")
+                            en.append("no enterprise with this credit code in the enterprise table")
+                        elif dup:
+                            zh.append("所属企业的统一社会信用代码在企业表中重复，未评估，此事件也未计入")
+                            en.append("the enterprise's credit code is duplicated in the enterprise table; it was not evaluated, "
+                                      "nor was this event")
+                        else:
+                            zh.append(f"所属企业（{sheet}第{row}行）有错误，未评估，此事件也未计入")
+                            en.append(f"the enterprise ({sheet} row {row}) has errors and was not evaluated, nor was this event")
+                    link = group.get_column("_link")[0]
+                    column = table.headers[link] if link >= 0 else "events"
+                    raw = table.columns[link] if link >= 0 else None
+                    self.error_rows(table, group.get_column("_p"), column, "credit_code", raw,
+                                    pl.Series(zh, dtype=pl.String), pl.Series(en, dtype=pl.String), EVENT_ACTION, EVENTS)
+        events = events.with_columns(pl.when(pl.col("_bad")).then(None).otherwise(pl.col("eid")).alias("eid"))
+        return events.drop("_code", "_parent", "_bad", "_link")
+
+
+
+def _event_types(raw: pl.Series) -> pl.Series:
+    """Event type code per cell (None for blank or unknown), through ``schema.event_type_code``."""
+    values = raw.to_list() if raw.dtype == pl.Object else None
+    if values is not None:
+        return pl.Series([_type_code(v) for v in values], dtype=pl.String)
+    uniques = raw.unique(maintain_order=True)
+    codes = pl.Series([_type_code(v) for v in uniques.to_list()], dtype=pl.String)
+    return raw.replace_strict(uniques, codes, default=None, return_dtype=pl.String)
+
+
+def _type_code(value: Any) -> str | None:
+    from engine.profile import _blank
+
+    if value is None or _blank(value):
+        return None
+    return schema.event_type_code(str(value))
+
+
+def _is_blank(raw: pl.Series) -> pl.Series:
+    from engine.batch.cells import blank_mask
+
+    return blank_mask(raw)
+
+
+def _empty_events() -> pl.DataFrame:
+    data: dict[str, Any] = {"_t": pl.Int64, "_p": pl.Int64, "row": pl.Int64, "type": pl.String}
+    for spec in schema.ALL_EVENT_FIELDS:
+        if spec.name != "type":
+            data[spec.name] = dtype_for(spec)
+    data.update({"_inexact": pl.Boolean, "eid": pl.Int64})
+    return pl.DataFrame(schema=data)
+
+
+def _sorted_errors(errors: pl.DataFrame, tables: list[RawTable]) -> pl.DataFrame:
+    """Errors in input order: table by table, row by row, cells left to right."""
+    order = pl.DataFrame({"source": [t.source for t in tables], "sheet": [t.sheet for t in tables],
+                          "_o": list(range(len(tables)))}, schema={"source": pl.String, "sheet": pl.String, "_o": pl.Int64})
+    keyed = errors.with_row_index("_i").join(order.unique(["source", "sheet"], keep="first"), on=["source", "sheet"], how="left")
+    return keyed.sort("_o", "row", "_i").drop("_o", "_i")
+
+
+# -- derivations (what parse_profile works out) ----------------------------------------------------
+
+def _below(column: str, bound: int) -> pl.Expr:
+    scale = {"employees": ("employees", 0), "revenue": ("revenue_wan", SCALE[schema.NUMBER]),
+             "assets": ("assets_wan", SCALE[schema.NUMBER])}[column]
+    return pl.col(scale[0]) < bound * 10 ** scale[1]
+
+
+def _derive(frame: pl.DataFrame) -> pl.DataFrame:
+    """Size class from 工信部联企业〔2011〕300号 and entity kind from the credit code prefix, as ``_derive`` does."""
+    size: pl.Expr = pl.lit(None, dtype=pl.String)
+    chain = None
+    for sector, t in THRESHOLDS.items():
+        cols = {"employees": "employees", "revenue": "revenue_wan", "assets": "assets_wan"}
+        known = pl.all_horizontal([pl.col(cols[k]).is_not_null() for k in t.indicators])
+        result = (pl.when(~pl.any_horizontal([_below(k, b) for k, b in t.sme_below.items()])).then(pl.lit("large"))
+                  .when(~pl.any_horizontal([_below(k, b) for k, b in t.medium_min.items()])).then(pl.lit("medium"))
+                  .when(~pl.any_horizontal([_below(k, b) for k, b in t.small_min.items()])).then(pl.lit("small"))
+                  .otherwise(pl.lit("micro")))
+        condition = (pl.col("sector") == sector) & known
+        chain = pl.when(condition).then(result) if chain is None else chain.when(condition).then(result)
+    if chain is not None:
+        size = chain.otherwise(pl.lit(None, dtype=pl.String))
+    derive_size = pl.col("size_class").is_null() & pl.col("sector").is_not_null()
+    derive_kind = pl.col("entity_kind").is_null() & pl.col("credit_code").str.starts_with("91").fill_null(False)
+    frame = frame.with_columns((derive_size & size.is_not_null()).alias("size_class_derived"), derive_kind.alias("entity_kind_derived"))
+    return frame.with_columns(
+        pl.when(pl.col("size_class_derived")).then(size).otherwise(pl.col("size_class")).alias("size_class"),
+        pl.when(pl.col("entity_kind_derived")).then(pl.lit("enterprise")).otherwise(pl.col("entity_kind")).alias("entity_kind"))

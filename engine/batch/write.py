@@ -1,0 +1,249 @@
+"""Output tables → files, atomically and byte-reproducibly.
+
+* ``xlsx``: one workbook, one sheet per table (a table longer than Excel's 1,048,576 rows continues on
+  "<sheet> (2)", …), written by xlsxwriter in constant_memory mode with fixed document properties, so
+  the same input gives the same bytes. Money in yuan with two decimals (number cells), dates as dates.
+* ``csv`` (UTF-8 with BOM, so Excel opens it), ``parquet`` (money as decimal(20,2)), ``jsonl`` (money as
+  exact decimal strings): one file per table in an output folder.
+
+Atomic: a file is written to a temporary file in the same folder and moved into place with
+``os.replace``; a folder is built as a temporary sibling and swapped in, so an interrupted run leaves
+the previous output or none. The manifest is written last (see ``engine.batch.manifest``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from engine.batch.money import fen_to_decimal_text
+from engine.batch.tables import OutputTable
+
+EXCEL_MAX_ROWS = 1_048_576
+FIXED_TIME = datetime(2000, 1, 1, 0, 0, 0)  # workbook creation date: fixed, so re-runs are byte-identical
+EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of Excel's 1900 date system for dates from 1900-03-01
+SUFFIX = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl"}
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def manifest_path(out: Path, fmt: str) -> Path:
+    """Where the manifest goes: ``OUT/manifest.json`` for folders, ``<stem>.manifest.json`` next to an .xlsx."""
+    return out / "manifest.json" if fmt != "xlsx" else out.with_name(out.stem + ".manifest.json")
+
+
+def write_output(tables: list[OutputTable], out: Path, fmt: str, manifest: Callable[[list[dict]], dict],
+                 progress: Callable[[str, int, int], None] | None = None) -> list[Path]:
+    """Write every table to ``out`` (file for xlsx, folder otherwise) and then the manifest.
+
+    ``manifest(outputs)`` receives ``[{"file", "sha256", "rows"}]`` and returns the manifest dict.
+    Returns the paths written.
+    """
+    out = Path(out)
+    if fmt == "xlsx":
+        if out.is_dir():
+            raise IsADirectoryError(f"{out} is a folder; give an .xlsx file name")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with _atomic_file(out) as tmp:
+            _write_xlsx(tables, tmp, progress)
+        outputs = [{"file": out.name, "sha256": sha256_of(out), "rows": {t.key: t.frame.height for t in tables}}]
+        target = manifest_path(out, fmt)
+        with _atomic_file(target) as tmp:
+            tmp.write_text(_json(manifest(outputs)), encoding="utf-8")
+        return [out, target]
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out} is a file; --format {fmt} writes a folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    try:
+        outputs = []
+        for n, table in enumerate(tables, start=1):
+            path = work / (table.key + SUFFIX[fmt])
+            _write_table(table, path, fmt)
+            outputs.append({"file": path.name, "sha256": sha256_of(path), "rows": table.frame.height})
+            if progress is not None:
+                progress("write", n, len(tables))
+        (work / "manifest.json").write_text(_json(manifest(outputs)), encoding="utf-8")
+        _swap_in(work, out)
+    except BaseException:
+        _remove(work)
+        raise
+    return [out / o["file"] for o in outputs] + [out / "manifest.json"]
+
+
+def _remove(path: Path) -> None:
+    """Remove a temporary file or folder even if a KeyboardInterrupt arrives meanwhile: polars turns SIGINT into
+    KeyboardInterrupt inside its own call and Python raises it once more at the next line, so one Ctrl-C can
+    interrupt the clean-up of the first."""
+    while True:
+        try:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            return
+        except KeyboardInterrupt:
+            continue
+
+
+def _json(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+@contextlib.contextmanager
+def _atomic_file(target: Path):
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _swap_in(work: Path, out: Path) -> None:
+    os.chmod(work, 0o777 & ~_umask())
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".old"))
+        os.rmdir(old)
+        os.replace(out, old)
+    try:
+        os.replace(work, out)
+    except BaseException:
+        if old is not None and not out.exists():
+            os.replace(old, out)  # interrupted between the two renames: put the previous output back
+        raise
+    if old is not None:
+        _remove(old)
+
+
+# -- csv / parquet / jsonl -------------------------------------------------------------------------
+
+def _write_table(table: OutputTable, path: Path, fmt: str) -> None:
+    frame = table.frame
+    if fmt == "parquet":
+        frame = frame.with_columns([fen_to_decimal_text(pl.col(c)).str.to_decimal(scale=2).cast(pl.Decimal(20, 2)).alias(c)
+                                    for c in table.money])
+        frame.write_parquet(path, compression="zstd", statistics=True)
+        return
+    frame = frame.with_columns([fen_to_decimal_text(pl.col(c)).alias(c) for c in table.money])
+    if fmt == "csv":
+        frame.write_csv(path, include_bom=True, date_format="%Y-%m-%d")
+    else:
+        frame.write_ndjson(path)
+
+
+# -- xlsx ------------------------------------------------------------------------------------------
+
+def _write_xlsx(tables: list[OutputTable], path: Path, progress) -> None:
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
+                                               "strings_to_formulas": False, "strings_to_urls": False,
+                                               "default_date_format": "yyyy-mm-dd"})
+    workbook.set_properties({"title": "惠企 Huiqi batch evaluation", "author": "huiqi", "created": FIXED_TIME})
+    header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
+    money = workbook.add_format({"num_format": "#,##0.00"})
+    day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    total = sum(t.frame.height for t in tables)
+    done = 0
+    for table in tables:
+        frame = table.frame
+        pieces = max(1, -(-frame.height // (EXCEL_MAX_ROWS - 1)))
+        for piece in range(pieces):
+            name = table.title if piece == 0 else f"{table.title} ({piece + 1})"
+            part = frame.slice(piece * (EXCEL_MAX_ROWS - 1), EXCEL_MAX_ROWS - 1)
+            _write_sheet(workbook.add_worksheet(name[:31]), part, table, header, money, day)
+            done += part.height
+            if progress is not None:
+                progress("write", done, total)
+    workbook.close()
+
+
+def _write_sheet(sheet, frame: pl.DataFrame, table: OutputTable, header, money, day) -> None:
+    columns = frame.columns
+    sheet.freeze_panes(1, 0)
+    for j, name in enumerate(columns):
+        width = min(60, max(8, len(name) * 2 + 2))
+        dtype = frame.schema[name]
+        fmt = money if name in table.money else (day if dtype == pl.Date else None)
+        sheet.set_column(j, j, width, fmt)
+    sheet.write_row(0, 0, columns, header)
+    if not frame.height:
+        return
+    sheet.autofilter(0, 0, frame.height, len(columns) - 1)
+    # The data rows are rendered as sheet XML by polars, column at a time (xlsxwriter's per-cell path
+    # costs ~5 µs a cell), and appended to the worksheet's constant_memory row file after the header row.
+    if sheet._check_dimensions(frame.height, len(columns) - 1):
+        raise ValueError("table too large for one sheet")
+    sheet._write_single_row(1)  # flush the header row
+    styles = {name: (money if name in table.money else day if frame.schema[name] == pl.Date else None) for name in columns}
+    cells = [_cell_xml(name, j, frame.schema[name], styles[name], name in table.money) for j, name in enumerate(columns)]
+    for start in range(0, frame.height, ROWS_PER_BLOCK):
+        block = frame.slice(start, ROWS_PER_BLOCK).with_row_index("_r", offset=start + 2)
+        xml = block.select(pl.concat_str([pl.lit('<row r="'), pl.col("_r").cast(pl.String), pl.lit('">'), *cells, pl.lit("</row>")])
+                           .str.join("")).item()
+        sheet.fh.write(xml)
+    sheet.previous_row = frame.height  # xlsxwriter has nothing left to write for these rows
+
+
+ROWS_PER_BLOCK = 50_000
+_CONTROL = [chr(c) for c in (*range(0, 9), 11, 12, *range(14, 32))]
+
+
+def _column_letters(j: int) -> str:
+    letters = ""
+    j += 1
+    while j:
+        j, rest = divmod(j - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _cell_xml(name: str, j: int, dtype: pl.DataType, style, is_money: bool) -> pl.Expr:
+    """One cell of every row as XML ("" for an empty cell), as xlsxwriter writes it in constant_memory mode."""
+    col = pl.col(name)
+    ref = pl.concat_str([pl.lit(f'<c r="{_column_letters(j)}'), pl.col("_r").cast(pl.String), pl.lit('"')])
+    s_attr = f' s="{style._get_xf_index()}"' if style is not None else ""
+    if is_money:
+        value = fen_to_decimal_text(col)
+    elif dtype == pl.Date:
+        value = (col - pl.lit(EXCEL_EPOCH, dtype=pl.Date)).dt.total_days().cast(pl.String)
+    elif dtype.is_numeric():
+        value = col.cast(pl.String)
+    else:
+        text = col.cast(pl.String).str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True) \
+            .str.replace_all(">", "&gt;", literal=True)
+        for char in _CONTROL:
+            text = text.str.replace_all(char, f"_x{ord(char):04X}_", literal=True)
+        preserve = text.str.contains(r"^\s|\s$")
+        opening = pl.when(preserve).then(pl.lit('<t xml:space="preserve">')).otherwise(pl.lit("<t>"))
+        xml = pl.concat_str([ref, pl.lit(f'{s_attr} t="inlineStr"><is>'), opening, text, pl.lit("</t></is></c>")])
+        return pl.when(col.is_null()).then(pl.lit("")).otherwise(xml)
+    xml = pl.concat_str([ref, pl.lit(f"{s_attr}><v>"), value, pl.lit("</v></c>")])
+    return pl.when(col.is_null()).then(pl.lit("")).otherwise(xml)
