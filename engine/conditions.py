@@ -235,9 +235,10 @@ class _Builder:
                 number = Decimal(segment.replace("_", ""))
             except InvalidOperation:
                 raise ConditionError(f"无法识别的数值：{segment}", f"cannot read number: {segment}") from None
-            if not number.is_finite() or abs(number) > Decimal("1e15"):
+            # copy_abs, not abs(): abs() rounds to the context and raises decimal.Overflow on 1e999999999.
+            if not number.is_finite() or number.copy_abs() > Decimal("1e15"):
                 raise ConditionError(f"数值超出范围：{segment}", f"number out of range: {segment}")
-            return -number if negative else number
+            return number.copy_negate() if negative else number  # exact: unary minus rounds to 28 digits
         raise self.unsupported(node)
 
     def coerce(self, spec: schema.FieldSpec, literal: object) -> object:

@@ -150,13 +150,25 @@ def _err(spec_name: str, zh: str, value: Any, message_zh: str, message_en: str, 
                       event_index=index)
 
 
+def _key_text(key: Any) -> str:
+    """A field name as shown in an error; a blank or invisible name is quoted so the message still names it."""
+    text = str(key)
+    return text if text.strip() and text.isprintable() else repr(text)
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and normalise_text(value) in ("", "-", "—", "/", "无数据", "N/A", "n/a"))
+
+
+MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell; longer text is not a cell value
 
 
 def parse_value(spec: schema.FieldSpec, value: Any) -> Any:
     """Parse one cell for ``spec``; raise ParseError with a bilingual message."""
     kind = spec.kind
+    if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+        raise ParseError(f"单元格内容过长（超过{MAX_CELL_CHARS}个字符）", f"cell too long (over {MAX_CELL_CHARS} characters)",
+                         value[:60] + "…")
     if kind == schema.TEXT:
         text = normalise_text(str(value))
         if len(text) > 500:
@@ -207,7 +219,21 @@ def _enum(spec: schema.FieldSpec, value: Any) -> str:
 
 def _normalise_profile(data: Mapping[str, Any]) -> dict[str, Any]:
     errors: list[FieldError] = []
-    warnings: list[str] = list(data.get("warnings", ()) or ())
+    # "warnings" and "derivations" are carried over from a dumped profile; anything else there is an input error.
+    warnings: list[str] = []
+    raw_warnings = data.get("warnings", ()) or ()
+    if isinstance(raw_warnings, (list, tuple)) and all(isinstance(w, str) for w in raw_warnings):
+        warnings = list(raw_warnings)
+    else:
+        errors.append(_err("warnings", "警告", raw_warnings, "应为文字列表", "must be a list of texts"))
+    given: tuple[Derivation, ...] = ()
+    try:
+        raw_given = data.get("derivations", ()) or ()
+        if not isinstance(raw_given, (list, tuple)):
+            raise ValueError("not a list")
+        given = tuple(Derivation.model_validate(d) for d in raw_given)
+    except ValueError:  # pydantic's ValidationError is a ValueError
+        errors.append(_err("derivations", "推定值", data.get("derivations"), "格式有误", "not in the dumped-profile format"))
     clean: dict[str, Any] = {}
     raw_events: Any = ()
     for key, value in data.items():
@@ -221,7 +247,7 @@ def _normalise_profile(data: Mapping[str, Any]) -> dict[str, Any]:
             hint = schema.suggest(str(key), [f.name for f in schema.ENTITY_FIELDS] + [f.zh for f in schema.ENTITY_FIELDS])
             more_zh = f"，是否想写「{hint}」？" if hint else ""
             more_en = f"; did you mean '{hint}'?" if hint else ""
-            errors.append(_err(str(key), str(key), None, f"未知字段{more_zh}", f"unknown field{more_en}"))
+            errors.append(_err(_key_text(key), _key_text(key), None, f"未知字段{more_zh}", f"unknown field{more_en}"))
             continue
         spec = schema.ENTITY_BY_NAME[name]
         if _blank(value):
@@ -245,7 +271,6 @@ def _normalise_profile(data: Mapping[str, Any]) -> dict[str, Any]:
         raise ProfileError(errors)
     clean["events"] = events
     clean["warnings"] = tuple(dict.fromkeys(warnings))
-    given = tuple(Derivation.model_validate(d) for d in data.get("derivations", ()) or ())
     derived = _derive(clean)
     for derivation in derived:
         clean[derivation.field] = derivation.value
@@ -283,7 +308,7 @@ def _normalise_event(item: Mapping[str, Any], index: int) -> tuple[Event | None,
             hint = schema.suggest(str(key), [f.name for f in schema.ALL_EVENT_FIELDS] + [f.zh for f in schema.ALL_EVENT_FIELDS])
             more_zh = f"，是否想写「{hint}」？" if hint else ""
             more_en = f"; did you mean '{hint}'?" if hint else ""
-            errors.append(_err(str(key), str(key), None, f"未知的事件字段{more_zh}", f"unknown event field{more_en}", index))
+            errors.append(_err(_key_text(key), _key_text(key), None, f"未知的事件字段{more_zh}", f"unknown event field{more_en}", index))
         elif not _blank(value):
             values[name] = value
     code = schema.event_type_code(str(raw_type)) if raw_type is not None and not _blank(raw_type) else None

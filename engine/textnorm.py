@@ -21,6 +21,7 @@ __all__ = [
     "EXCEL_SERIAL_MAX",
     "EXCEL_SERIAL_MIN",
     "MAX_AMOUNT_YUAN",
+    "MAX_NUMBER",
     "YEAR_LIKE",
     "ParseError",
     "date_to_excel_serial",
@@ -209,6 +210,9 @@ def parse_date(value: Any) -> date:
 # ---------------------------------------------------------------- numbers
 
 MAX_AMOUNT_YUAN = Decimal(10) ** 12  # anything above 1万亿 yuan is a unit or typing mistake
+# Counts and other numbers: far above anything real, and it keeps Decimal("1e999999999") from reaching
+# int() (a billion-digit integer: minutes of CPU and gigabytes) or any later arithmetic.
+MAX_NUMBER = Decimal(10) ** 20
 
 # Either plain digits or correctly grouped thousands: "1,5" (a European decimal comma) must not become 15.
 _NUMBER = r"(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)"
@@ -266,6 +270,13 @@ def _negative_error(value: Any, what_zh: str, what_en: str) -> ParseError:
     return ParseError(f"{what_zh}不能为负数", f"{what_en} cannot be negative", value)
 
 
+def _check_size(num: Decimal, value: Any, what_zh: str, what_en: str) -> Decimal:
+    if num.copy_abs() > MAX_NUMBER:
+        raise ParseError(f"{what_zh} {_show(value)} 超过 10^20，疑似录入错误",
+                         f"{what_en} {_show(value)} exceeds 10^20; probably a typing error", value)
+    return num
+
+
 def parse_amount(value: Any) -> Decimal:
     """Money in yuan: 10000, "10,000元", "1.5万元", "¥10,000.00", full-width forms. Exact Decimal."""
     if value is None:
@@ -318,11 +329,11 @@ def parse_decimal(value: Any) -> Decimal:
             num = _scale(num, -2)
         if negative and num != 0:
             raise _negative_error(value, "数值", "number")
-        return num.copy_abs()
+        return _check_size(num.copy_abs(), value, "数值", "number")
     num = _to_decimal(value, "数值", "a number")
     if num < 0:
         raise _negative_error(value, "数值", "number")
-    return num.copy_abs()
+    return _check_size(num.copy_abs(), value, "数值", "number")
 
 
 def parse_int(value: Any) -> int:
@@ -345,6 +356,7 @@ def parse_int(value: Any) -> int:
         num = _to_decimal(value, "整数", "an integer")
         if num < 0:
             raise _negative_error(value, "整数", "integer")
+    _check_size(num, value, "整数", "integer")
     if num != num.to_integral_value():
         raise ParseError(
             f"{_show(value)} 不是整数", f"{_show(value)} is not a whole number", value
@@ -363,9 +375,11 @@ def parse_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float, Decimal)):
-        if value == 1:
+        if isinstance(value, Decimal) and value.is_nan():
+            pass  # comparing a signalling NaN raises decimal.InvalidOperation; NaN is neither 1 nor 0
+        elif value == 1:
             return True
-        if value == 0:
+        elif value == 0:
             return False
     elif isinstance(value, str):
         text = normalise_text(value).lower()
