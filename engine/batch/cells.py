@@ -88,9 +88,9 @@ def parse_column(spec: schema.FieldSpec, raw: pl.Series, check: bool = True) -> 
         # A sparse column (an event field most event types lack): parse the filled cells, then spread back.
         present = raw.is_not_null()
         part = parse_column(spec, raw.filter(present), check)
-        index = (present.cast(pl.Int64).cum_sum() - 1).set(~present, None).cast(pl.UInt32)
-        return Parsed(part.values.gather(index), part.blank.gather(index).fill_null(True), part.error_zh.gather(index),
-                      part.error_en.gather(index), part.inexact.gather(index).fill_null(False), part.warning.gather(index))
+        at = present.arg_true()
+        return Parsed(_spread(part.values, at, n, None), _spread(part.blank, at, n, True), _spread(part.error_zh, at, n, None),
+                      _spread(part.error_en, at, n, None), _spread(part.inexact, at, n, False), _spread(part.warning, at, n, None))
     fast_values, fast_ok = _fast(spec, raw, check)
     if fast_ok is None and raw.dtype != pl.Object:
         return _by_value(spec, raw)
@@ -113,6 +113,18 @@ def parse_column(spec: schema.FieldSpec, raw: pl.Series, check: bool = True) -> 
         error_zh, error_en, warning = full[1], full[2], full[4]
         inexact = full[3].fill_null(False)
     return Parsed(values, blank, error_zh, error_en, inexact, warning)
+
+
+def _spread(part: pl.Series, at: pl.Series, n: int, fill: bool | None) -> pl.Series:
+    """An ``n``-long column of ``fill`` with ``part`` scattered to positions ``at`` (a sparse column's parsed cells)."""
+    if fill is None and part.null_count() == len(part):
+        return constant(None, n, part.dtype)  # nothing to place: the common case for errors and warnings
+    if fill is not None and part.null_count() == 0 and bool((part == fill).all()):
+        return constant(fill, n, part.dtype)
+    if isinstance(part.dtype, pl.List):  # scatter takes scalars only
+        index = constant(None, n, pl.UInt32()).scatter(at, pl.int_range(0, len(part), eager=True, dtype=pl.UInt32))
+        return part.gather(index)
+    return constant(fill, n, part.dtype).scatter(at, part)
 
 
 def _by_value(spec: schema.FieldSpec, raw: pl.Series) -> Parsed:

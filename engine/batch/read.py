@@ -43,8 +43,8 @@ class Population:
     ``row`` say where it came from, then every profile field typed (see ``engine.batch.cells``), plus
     ``size_class_derived``, ``entity_kind_derived``, ``warning`` and ``fallback`` (evaluated by the
     per-profile engine because a value is finer than the columnar scale).
-    ``events``: one row per counted event: ``eid``, ``idx`` (its index among the enterprise's events, as
-    ``Profile.events``), ``type``, ``date``, ``ref`` and the event fields.
+    ``events``: one row per counted event, sorted by ``eid`` then ``idx`` (its index among the enterprise's
+    events, as ``Profile.events``): ``eid``, ``idx``, ``type``, ``date``, ``ref`` and the event fields.
     ``errors``: one row per problem (file, sheet, row, column, value, message in Chinese and English,
     what happened to the row). ``rows_in``: input rows per table kind; ``rows_accounted()`` must match.
     """
@@ -138,8 +138,12 @@ class _Reader:
         inexact_events = events.filter(pl.col("_inexact")).get_column("eid").unique()
         valid = valid.with_columns((pl.col("_inexact") | pl.col("eid").is_in(inexact_events.implode())).alias("fallback"))
         valid = valid.drop("_inexact")
-        events = events.filter(pl.col("eid").is_not_null()).drop("_inexact")
-        events = events.with_columns(pl.int_range(pl.len()).over("eid").cast(pl.Int64).alias("idx"))
+        # Sorted by enterprise once here (stable: input order within one), so chunks are slices and the
+        # output tables' positional event lookups need no sort; idx = position within the enterprise's run.
+        events = events.filter(pl.col("eid").is_not_null()).drop("_inexact").sort("eid", maintain_order=True)
+        eid = events.get_column("eid")
+        first = eid.search_sorted(eid, side="left").cast(pl.Int64)  # row of each enterprise's first event
+        events = events.with_columns((pl.int_range(0, events.height, eager=True, dtype=pl.Int64) - first).alias("idx"))
         errors = pl.concat(self.errors, how="vertical") if self.errors else pl.DataFrame(schema=ERROR_COLUMNS)
         valid = valid.join(self.refused, on="eid", how="left").with_columns(pl.col("event_errors").fill_null(0))
         rows_in = {ENTERPRISES: sum(self.tables[i].height for i in entity_tables),
@@ -293,6 +297,7 @@ class _Reader:
                         "unknown event type; choose one of: " + ", ".join(e.code for e in schema.EVENT_TYPES), EVENT_ACTION, EVENTS)
         bad = bad | types.is_null()
         data["type"] = types
+        kinds = types.cast(pl.Enum([e.code for e in schema.EVENT_TYPES]))  # integer is_in below, not string hashing
         for spec in schema.ALL_EVENT_FIELDS:
             if spec.name == "type":
                 continue
@@ -304,7 +309,7 @@ class _Reader:
             parsed = parse_column(spec, raw)
             allowed = [e.code for e in schema.EVENT_TYPES if any(f.name == spec.name for f in e.fields)] \
                 if spec not in schema.EVENT_COMMON else [e.code for e in schema.EVENT_TYPES]
-            wrong = ~parsed.blank & types.is_not_null() & ~types.is_in(allowed)
+            wrong = ~parsed.blank & kinds.is_not_null() & ~kinds.is_in(allowed)
             if wrong.any():
                 positions = wrong.arg_true()
                 type_zh = types.gather(positions).replace_strict({e.code: e.zh for e in schema.EVENT_TYPES})
@@ -323,7 +328,7 @@ class _Reader:
                             parsed.error_en.gather(positions), EVENT_ACTION, EVENTS)
             bad = bad | errs
             inexact = inexact | (parsed.inexact & ok)
-            data[spec.name] = parsed.values.set(wrong, None) if n else parsed.values
+            data[spec.name] = parsed.values.set(wrong, None) if n and wrong.any() else parsed.values
         frame = pl.DataFrame(data).with_columns(bad.alias("_bad"), inexact.alias("_inexact"))
         # the enterprise each event belongs to
         if table.parent is not None:
@@ -435,30 +440,48 @@ def _sorted_errors(errors: pl.DataFrame, tables: list[RawTable]) -> pl.DataFrame
 
 # -- derivations (what parse_profile works out) ----------------------------------------------------
 
-def _below(column: str, bound: int) -> pl.Expr:
-    scale = {"employees": ("employees", 0), "revenue": ("revenue_wan", SCALE[schema.NUMBER]),
-             "assets": ("assets_wan", SCALE[schema.NUMBER])}[column]
-    return pl.col(scale[0]) < bound * 10 ** scale[1]
+_INDICATORS = {"employees": ("employees", 0), "revenue": ("revenue_wan", SCALE[schema.NUMBER]),
+               "assets": ("assets_wan", SCALE[schema.NUMBER])}
+_LEVELS = ("sme_below", "medium_min", "small_min")
+
+
+def _thresholds() -> pl.DataFrame:
+    """One row per sector: each level's bound per indicator in the column's scale (null: not an indicator there)."""
+    rows: dict[str, list] = {"sector": list(THRESHOLDS)}
+    for level in _LEVELS:
+        for name, (_, scale) in _INDICATORS.items():
+            rows[f"_{level}_{name}"] = [getattr(t, level).get(name, None) for t in THRESHOLDS.values()]
+            rows[f"_{level}_{name}"] = [None if b is None else b * 10 ** scale for b in rows[f"_{level}_{name}"]]
+    return pl.DataFrame(rows, schema={"sector": pl.String, **{c: pl.Int64 for c in rows if c != "sector"}})
+
+
+def _size_expr() -> pl.Expr:
+    """The derived size class given the sector's bounds joined in (one pass instead of a branch per sector)."""
+    def below_any(level: str) -> pl.Expr:  # an indicator below its bound (indicators without a bound never are)
+        return pl.any_horizontal([(pl.col(col) < pl.col(f"_{level}_{name}")).fill_null(False)
+                                  for name, (col, _) in _INDICATORS.items()])
+
+    known = pl.all_horizontal([pl.col(f"_sme_below_{name}").is_null() | pl.col(col).is_not_null()
+                               for name, (col, _) in _INDICATORS.items()])
+    return (pl.when(~pl.col("_sector_known") | ~known).then(pl.lit(None, dtype=pl.String))
+            .when(~below_any("sme_below")).then(pl.lit("large"))
+            .when(~below_any("medium_min")).then(pl.lit("medium"))
+            .when(~below_any("small_min")).then(pl.lit("small"))
+            .otherwise(pl.lit("micro")))
 
 
 def _derive(frame: pl.DataFrame) -> pl.DataFrame:
     """Size class from 工信部联企业〔2011〕300号 and entity kind from the credit code prefix, as ``_derive`` does."""
-    size: pl.Expr = pl.lit(None, dtype=pl.String)
-    chain = None
-    for sector, t in THRESHOLDS.items():
-        cols = {"employees": "employees", "revenue": "revenue_wan", "assets": "assets_wan"}
-        known = pl.all_horizontal([pl.col(cols[k]).is_not_null() for k in t.indicators])
-        result = (pl.when(~pl.any_horizontal([_below(k, b) for k, b in t.sme_below.items()])).then(pl.lit("large"))
-                  .when(~pl.any_horizontal([_below(k, b) for k, b in t.medium_min.items()])).then(pl.lit("medium"))
-                  .when(~pl.any_horizontal([_below(k, b) for k, b in t.small_min.items()])).then(pl.lit("small"))
-                  .otherwise(pl.lit("micro")))
-        condition = (pl.col("sector") == sector) & known
-        chain = pl.when(condition).then(result) if chain is None else chain.when(condition).then(result)
-    if chain is not None:
-        size = chain.otherwise(pl.lit(None, dtype=pl.String))
+    bounds = _thresholds().with_columns(pl.lit(True).alias("_sector_known"))
+    helper = [c for c in bounds.columns if c != "sector"]
+    frame = frame.join(bounds, on="sector", how="left", maintain_order="left").with_columns(pl.col("_sector_known").fill_null(False))
+    size = _size_expr()
     derive_size = pl.col("size_class").is_null() & pl.col("sector").is_not_null()
     derive_kind = pl.col("entity_kind").is_null() & pl.col("credit_code").str.starts_with("91").fill_null(False)
-    frame = frame.with_columns((derive_size & size.is_not_null()).alias("size_class_derived"), derive_kind.alias("entity_kind_derived"))
+    frame = frame.with_columns(size.alias("_size")).drop(helper)
+    frame = frame.with_columns((derive_size & pl.col("_size").is_not_null()).alias("size_class_derived"),
+                               derive_kind.alias("entity_kind_derived"))
     return frame.with_columns(
-        pl.when(pl.col("size_class_derived")).then(size).otherwise(pl.col("size_class")).alias("size_class"),
-        pl.when(pl.col("entity_kind_derived")).then(pl.lit("enterprise")).otherwise(pl.col("entity_kind")).alias("entity_kind"))
+        pl.when(pl.col("size_class_derived")).then(pl.col("_size")).otherwise(pl.col("size_class")).alias("size_class"),
+        pl.when(pl.col("entity_kind_derived")).then(pl.lit("enterprise")).otherwise(pl.col("entity_kind")).alias("entity_kind")
+    ).drop("_size")

@@ -28,6 +28,8 @@ class OutputTable:
     money: tuple[str, ...] = ()
 
 
+_KEY_SEP = "\x1f"  # joins an event type and missing-fact names into one lookup key (names never contain it)
+
 # key → (sheet zh, sheet en)
 TITLES = {
     "summary_rules": ("按规则汇总", "Summary by rule"),
@@ -108,13 +110,12 @@ class _Builder:
         # Enterprises are in eid order (0…n-1) and events are looked up by (eid, idx) positionally: gathers, not joins.
         self.who = population.entities.select("credit_code", "name", city.alias("city"))
         types = {e.code: (e.en if en else e.zh) for e in schema.EVENT_TYPES}
-        events = population.events.sort("eid", "idx")
+        events = population.events  # sorted by eid, idx (read_population): row of (eid, idx) = offsets[eid] + idx
         self.event_info = events.select(
             pl.col("type").replace_strict(types, default=None).alias("event_type"), pl.col("date").alias("event_date"),
             pl.col("ref").alias("event_ref"), (pl.col("idx") + 1).alias("event_no"))
-        counts = pl.DataFrame({"eid": pl.int_range(0, population.entities.height, eager=True, dtype=pl.Int64)}).join(
-            events.group_by("eid").len(), on="eid", how="left", maintain_order="left").get_column("len").fill_null(0).cast(pl.Int64)
-        self.offsets = counts.cum_sum() - counts
+        eids = pl.int_range(0, population.entities.height, eager=True, dtype=pl.Int64)
+        self.offsets = events.get_column("eid").search_sorted(eids, side="left").cast(pl.Int64)
 
     def table(self, key: str, frame: pl.DataFrame, money: tuple[str, ...] = ()) -> OutputTable:
         i = 1 if self.lang == "en" else 0
@@ -149,20 +150,25 @@ class _Builder:
         return self.table("undetermined", frame)
 
     def missing_labels(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``missing`` (labels, as engine.evaluate words them) and ``missing_fields`` (names); row order kept.
+
+        Labelled once per distinct (event type, missing list), of which there are few, then mapped back.
+        """
         table = missing_labels(self.rules, self.lang)
-        event_of = {r.id: r.event for r in self.rules.rules}
+        event_of = {r.id: r.event or "" for r in self.rules.rules}
         joiner = "、" if self.lang == "zh" else ", "
-        parts = []
-        for rule_id, part in frame.partition_by("rule", as_dict=True, maintain_order=True).items():
-            mapping = table[event_of[rule_id[0]]]
-            parts.append(part.with_columns(
-                pl.col("missing").list.eval(pl.element().replace_strict(mapping, default=pl.element(), return_dtype=pl.String))
-                .list.join(joiner).alias("_labels")))
-        if not parts:
-            return frame.with_columns(pl.lit(None, dtype=pl.String).alias("missing_fields"), pl.lit(None, dtype=pl.String).alias("_labels")) \
-                .drop("missing").rename({"_labels": "missing"})
-        merged = pl.concat(parts, how="vertical").sort("eid", "rule_pos", "idx", nulls_last=False, maintain_order=True)
-        return merged.with_columns(pl.col("missing").list.join(", ").alias("missing_fields")).drop("missing").rename({"_labels": "missing"})
+        key = pl.concat_str([pl.col("rule").replace_strict(event_of, default=""), pl.lit(_KEY_SEP),
+                             pl.col("missing").list.join(_KEY_SEP)])
+        frame = frame.with_columns(key.alias("_key"))
+        keys = frame.get_column("_key").drop_nulls().unique(maintain_order=True).to_list()
+        labels = []
+        for k in keys:
+            event, _, names = k.partition(_KEY_SEP)
+            mapping = table[event or None]
+            labels.append(joiner.join(mapping.get(n, n) for n in names.split(_KEY_SEP)) if names else "")
+        return frame.with_columns(
+            pl.col("_key").replace_strict(keys, labels, default=None, return_dtype=pl.String).alias("_labels"),
+            pl.col("missing").list.join(", ").alias("missing_fields")).drop("missing", "_key").rename({"_labels": "missing"})
 
     def requirements(self) -> OutputTable:
         status = {"met": self.zh_en("达标", "met"), "violated": self.zh_en("未达标", "violated")}
