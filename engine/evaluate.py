@@ -39,7 +39,7 @@ from engine.results import (
     Withheld,
 )
 from engine.rulebook import Rule, RuleSet, load_rules
-from engine.tree import AsOf, Compare, Field, Node, Param, derived_of, fields_of, walk
+from engine.tree import All, AsOf, Compare, Field, Node, Param, derived_of, fields_of, params_of, walk
 
 RESULT_WORD = {True: "true", False: "false", None: "unknown"}
 
@@ -76,13 +76,14 @@ class Condition:
     implicit: bool
     fields: tuple[Field, ...] = ()
     derived: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
     dynamic: bool = False  # mentions a parameter or as_of, so it is bound per date
 
     @classmethod
     def of(cls, expression: str, tree: Node, implicit: bool) -> Condition:
         dynamic = any(isinstance(n, Compare) and isinstance(n.value, (Param, AsOf)) for n in walk(tree))
         return cls(expression, tree, implicit, tuple(sorted(fields_of(tree), key=str)), tuple(sorted(derived_of(tree))),
-                   dynamic)
+                   tuple(sorted(params_of(tree))), dynamic)
 
 
 @dataclass
@@ -125,8 +126,6 @@ def conditions_of(rules: RuleSet, rule: Rule) -> tuple[Condition, ...]:
 
 def compiled_tree(rules: RuleSet, rule: Rule) -> Node:
     """The rule's whole condition (implicit + written) as one tree, parameters unbound."""
-    from engine.tree import All
-
     return All(tuple(c.tree for c in conditions_of(rules, rule)))
 
 
@@ -246,11 +245,15 @@ class _Evaluator:
     def bound(self, condition: Condition, when: date) -> Node:
         if not condition.dynamic:
             return condition.tree
-        key = ("bound", condition.expression, condition.tree, when, self.as_of)
+        # Keyed by the parameter values in force, not the date: a few steps, however many event dates.
+        key = ("bound", condition.tree, self.param_values(condition, when), self.as_of)
         tree = self.cache.get(key)
         if tree is None:
             tree = self.cache[key] = bind(condition.tree, self.param_at(when), self.as_of)
         return tree
+
+    def param_values(self, condition: Condition, when: date) -> tuple:
+        return tuple(self.rules.param_at(name, when) for name in condition.params)
 
     def decide(self, rule: Rule, event: Event | None, when: date) -> Decision:
         """Truth of each condition and of the whole rule; nothing worded yet (that is the slow part)."""
@@ -316,7 +319,7 @@ class _Evaluator:
         return text
 
     def describe(self, rule: Rule, condition: Condition, when: date) -> tuple[str, str]:
-        key = ("words", rule.id, condition.expression, when if condition.dynamic else None)
+        key = ("words", rule.id, condition.expression, self.param_values(condition, when))
         words = self.cache.get(key)
         if words is None:
             words = self.cache[key] = tuple(
