@@ -21,7 +21,6 @@ from typing import Any
 import polars as pl
 
 from engine import schema
-from engine.credit_code import ALPHABET
 from engine.profile import _blank, parse_value
 from engine.textnorm import ParseError
 
@@ -218,7 +217,7 @@ def _fast(spec: schema.FieldSpec, raw: pl.Series, check: bool = True) -> tuple[p
         return raw, ok
     if kind == schema.CREDIT_CODE and dtype == pl.String:
         well_formed = raw.str.contains(_CODE_OK)
-        return raw, (well_formed & _check_ok(raw)) if check else well_formed
+        return raw, _check_ok(raw, well_formed) if check else well_formed
     if kind in (schema.MONEY, schema.NUMBER):
         return _fast_decimal(raw, SCALE[kind])
     if kind == schema.INT:
@@ -261,24 +260,50 @@ def _fast_decimal(raw: pl.Series, scale: int) -> tuple[pl.Series | None, pl.Seri
         ok = (value >= 0) & (value <= limit // factor)
         return (value * factor).cast(pl.Int64), ok
     if dtype.is_float():
-        # parse_value reads a float through its shortest repr (Decimal(str(f))); polars prints floats the same
-        # way, so the text path decides exactly (float arithmetic would not: x / 100 is not correctly rounded).
-        return _fast_decimal(raw.cast(pl.String), scale)
+        return _fast_float(raw.cast(pl.Float64), factor, limit)
     return None, None
 
 
-_ALPHA_INDEX = {ch: i for i, ch in enumerate(ALPHABET)}
+_EXACT_DIGITS = 10 ** 15  # DBL_DIG: every decimal of at most 15 significant digits has its own double
+
+
+def _fast_float(raw: pl.Series, factor: int, limit: int) -> tuple[pl.Series, pl.Series]:
+    """Floats whose shortest repr (what parse_value reads: Decimal(str(f))) has at most log10(factor) decimals.
+
+    k = round(x × factor) is accepted only when k / factor, correctly rounded, is x itself. For k < 10^15
+    that decimal has at most 15 significant digits, so no other decimal of as few digits maps to x: it *is*
+    the shortest repr, and k is exact. Every other cell (more decimals, negative or -0.0, NaN, larger
+    values) fails here and takes the exact per-value path.
+    """
+    n = len(raw)
+    scaled = (raw * factor).round(0)
+    k = scaled.cast(pl.Int64, strict=False)
+    # Series ÷ Series divides per element (correctly rounded); ÷ a scalar multiplies by its rounded reciprocal.
+    back = k.cast(pl.Float64) / constant(float(factor), n, pl.Float64())
+    not_negative = (raw > 0) | ((raw == 0) & (constant(1.0, n, pl.Float64()) / raw > 0))  # 1 / -0.0 = -inf
+    ok = raw.is_finite() & not_negative & (scaled < _EXACT_DIGITS) & (k <= limit) & (back == raw)
+    return k, ok
+
+
 _WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 
 
-def _char_values(raw: pl.Series, position: int) -> pl.Series:
-    """Alphabet index of the character at ``position`` (base-36 digit minus the skipped letters I O S V Z)."""
-    v = raw.str.slice(position, 1).str.to_integer(base=36, strict=False)
-    return v - (v > 18).cast(pl.Int64) - (v > 24).cast(pl.Int64) - (v > 28).cast(pl.Int64) - (v > 31).cast(pl.Int64)
+def _byte_value(byte: pl.Expr) -> pl.Expr:
+    """Alphabet index of an ASCII byte of a well-formed code: base-36 digit minus the skipped letters I O S V Z."""
+    v = pl.when(byte < 58).then(byte - 48).otherwise(byte - 55).cast(pl.Int32)
+    return v - (v > 18).cast(pl.Int32) - (v > 24).cast(pl.Int32) - (v > 28).cast(pl.Int32) - (v > 31).cast(pl.Int32)
 
 
-def _check_ok(raw: pl.Series) -> pl.Series:
-    """Whether the 18th character is the GB 32100-2015 check character (only meaningful for well-formed codes)."""
-    total = sum((_char_values(raw, i) * w for i, w in enumerate(_WEIGHTS)), constant(0, len(raw), pl.Int64()))
-    expected = (31 - total % 31) % 31
-    return (expected == _char_values(raw, 17)).fill_null(False)
+def _check_ok(raw: pl.Series, well_formed: pl.Series) -> pl.Series:
+    """Whether the 18th character is the GB 32100-2015 check character (false where not well formed).
+
+    One pass over the codes' bytes (18 ASCII bytes each, viewed as a fixed-size array), not 18 string slices.
+    """
+    well_formed = well_formed.fill_null(False)
+    codes = raw.filter(well_formed).cast(pl.Binary).bin.reinterpret(dtype=pl.Array(pl.UInt8, 18))
+    byte = pl.col("b").arr.get
+    total = pl.sum_horizontal([_byte_value(byte(i)) * w for i, w in enumerate(_WEIGHTS)])
+    match = pl.DataFrame({"b": codes}).select(((31 - total % 31) % 31 == _byte_value(byte(17))).alias("ok")).to_series()
+    if len(match) == len(raw):
+        return match
+    return constant(False, len(raw), pl.Boolean()).scatter(well_formed.arg_true(), match)

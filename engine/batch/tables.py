@@ -81,6 +81,15 @@ def output_tables(population: Population, results: Results, rules: RuleSet, as_o
             builder.errors(), builder.rules_table()]
 
 
+def _enums(frame: pl.DataFrame, *names: str) -> pl.DataFrame:
+    """``names`` as Enums of their distinct values in sorted order (fixed by the data: reproducible bytes)."""
+    return frame.with_columns([pl.col(n).cast(pl.Enum(frame.get_column(n).drop_nulls().unique().sort().to_list())) for n in names])
+
+
+def _enum_lit(text: str) -> pl.Expr:
+    return pl.lit(text, dtype=pl.Enum([text]))
+
+
 def _citation(rules: RuleSet, rule, lang: str) -> str | None:
     """Document number (or title) and clause, e.g. "阜政发〔2017〕42号 三、（八）"; the full quote is in the rules table."""
     if rule.citation is None:
@@ -107,13 +116,17 @@ class _Builder:
         }, schema={"rule": pl.String, "title": pl.String, "kind": pl.String, "document": pl.String, "number": pl.String,
                    "section": pl.String, "citation": pl.String, "quote": pl.String, "departments": pl.String})
         city = pl.col("city").replace_strict(CITY_EN, default=pl.col("city")) if en else pl.col("city")
-        # Enterprises are in eid order (0…n-1) and events are looked up by (eid, idx) positionally: gathers, not joins.
-        self.who = population.entities.select("credit_code", "name", city.alias("city"))
+        # Enterprises are in eid order (0…n-1), events are looked up by (eid, idx) and rules by rule_pos
+        # positionally: gathers, not joins. Few-valued text columns are Enums: gathering them moves integer
+        # codes, and Parquet stores them dictionary-encoded (CSV, JSONL and xlsx write the same text).
+        self.who = _enums(population.entities.select("credit_code", "name", city.alias("city")), "city")
         types = {e.code: (e.en if en else e.zh) for e in schema.EVENT_TYPES}
         events = population.events  # sorted by eid, idx (read_population): row of (eid, idx) = offsets[eid] + idx
         self.event_info = events.select(
-            pl.col("type").replace_strict(types, default=None).alias("event_type"), pl.col("date").alias("event_date"),
+            pl.col("type").replace_strict(types, default=None, return_dtype=pl.Enum(list(dict.fromkeys(types.values()))))
+            .alias("event_type"), pl.col("date").alias("event_date"),
             pl.col("ref").alias("event_ref"), (pl.col("idx") + 1).alias("event_no"))
+        self.rule_cols = _enums(self.rule_info.select("rule", "title", "citation"), "rule", "title", "citation")
         eids = pl.int_range(0, population.entities.height, eager=True, dtype=pl.Int64)
         self.offsets = events.get_column("eid").search_sorted(eids, side="left").cast(pl.Int64)
 
@@ -126,8 +139,8 @@ class _Builder:
         """Who, which rule, which event."""
         eid = frame.get_column("eid")
         position = (self.offsets.gather(eid) + frame.get_column("idx")).cast(pl.UInt32)
-        return pl.concat([frame, self.who.gather(eid), self.event_info.gather(position)], how="horizontal") \
-            .join(self.rule_info, on="rule", how="left", maintain_order="left")
+        rules = self.rule_cols.gather(frame.get_column("rule_pos"))  # rule_pos = row of rule_info
+        return pl.concat([frame.drop("rule"), self.who.gather(eid), self.event_info.gather(position), rules], how="horizontal")
 
     def zh_en(self, zh: str, en: str) -> str:
         return en if self.lang == "en" else zh
@@ -137,7 +150,7 @@ class _Builder:
         caveat = "caveat_en" if self.lang == "en" else "caveat_zh"
         frame = self.detailed(self.res.lines).select(
             "credit_code", "name", "city", "rule", "title", "event_type", "event_date", "event_ref", "event_no", "amount",
-            pl.when(pl.col("amount").is_null()).then(pl.lit(self.zh_en("文件未规定具体金额", "no amount stated in the text")))
+            pl.when(pl.col("amount").is_null()).then(_enum_lit(self.zh_en("文件未规定具体金额", "no amount stated in the text")))
             .alias("amount_note"), "calculation", pl.col(caveat).alias("caveat"), "citation")
         return self.table("lines", frame, ("amount",))
 
@@ -146,7 +159,8 @@ class _Builder:
         reason = {k: v[1] if self.lang == "en" else v[0] for k, v in REASONS.items()}
         frame = self.detailed(labels).select(
             "credit_code", "name", "city", "rule", "title", "event_type", "event_date", "event_ref", "event_no",
-            "missing", pl.col("missing_fields"), pl.col("reason").replace_strict(reason, default=pl.col("reason")).alias("reason"))
+            "missing", pl.col("missing_fields"),
+            pl.col("reason").replace_strict(reason, return_dtype=pl.Enum(list(dict.fromkeys(reason.values())))).alias("reason"))
         return self.table("undetermined", frame)
 
     def missing_labels(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -167,7 +181,7 @@ class _Builder:
             mapping = table[event or None]
             labels.append(joiner.join(mapping.get(n, n) for n in names.split(_KEY_SEP)) if names else "")
         return frame.with_columns(
-            pl.col("_key").replace_strict(keys, labels, default=None, return_dtype=pl.String).alias("_labels"),
+            pl.col("_key").replace_strict(keys, labels, default=None, return_dtype=pl.Enum(sorted(set(labels)))).alias("_labels"),
             pl.col("missing").list.join(", ").alias("missing_fields")).drop("missing", "_key").rename({"_labels": "missing"})
 
     def requirements(self) -> OutputTable:
