@@ -320,14 +320,15 @@ def bind(node: Node, param_value, as_of: date) -> Node:
     """Replace every ``Param`` by ``param_value(name)`` and ``as_of`` by the date.
 
     ``param_value`` returns the value or None when the parameter has none at the date in question; a
-    comparison with a missing parameter cannot hold (the rules checker reports such gaps).
+    comparison with a missing parameter is undetermined (``Const(None)``), so ``not (...)`` around it does
+    not turn it true (the rules checker reports such gaps).
     """
     if isinstance(node, Compare):
         if isinstance(node.value, AsOf):
             return Compare(node.field, node.op, as_of)
         if isinstance(node.value, Param):
             value = param_value(node.value.name)
-            return Const(False) if value is None else Compare(node.field, node.op, value)
+            return Const(None) if value is None else Compare(node.field, node.op, value)
         return node
     if isinstance(node, Not):
         return Not(bind(node.item, param_value, as_of))
@@ -350,14 +351,15 @@ def bind_by_event_date(node: Node, steps_of, as_of: date) -> Node:
         if isinstance(node.value, Param):
             steps = steps_of(node.value.name)
             when = Field("event", "date")
-            branches = []
+            # Before the first step the parameter has no value: undetermined, as in ``bind``.
+            branches = [All((Compare(when, "<", steps[0][0]), Const(None)))] if steps else []
             for i, (start, value) in enumerate(steps):
                 parts = [Compare(when, ">=", start)]
                 if i + 1 < len(steps):
                     parts.append(Compare(when, "<", steps[i + 1][0]))
                 parts.append(Compare(node.field, node.op, value))
                 branches.append(All(tuple(parts)))
-            return AnyOf(tuple(branches)) if branches else Const(False)
+            return AnyOf(tuple(branches)) if branches else Const(None)
         return node
     if isinstance(node, Not):
         return Not(bind_by_event_date(node.item, steps_of, as_of))

@@ -110,6 +110,8 @@ class Firing:
 
 def _simplify(node: Node) -> Node:
     """Fold constants and flatten nested All/AnyOf (NNF input). Kleene-safe: only ``true`` matters."""
+    if isinstance(node, Const) and node.value is None:
+        return Const(False)  # undetermined never fires; NNF has already moved every negation past it
     if isinstance(node, (All, AnyOf)):
         is_all = isinstance(node, All)
         items: list[Node] = []

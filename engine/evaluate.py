@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from engine.results import (
     Withheld,
 )
 from engine.rulebook import Rule, RuleSet, load_rules
-from engine.tree import All, AsOf, Compare, Field, Node, Param, derived_of, fields_of, params_of, walk
+from engine.tree import All, AsOf, Compare, Field, Node, derived_of, fields_of, params_of, walk
 
 RESULT_WORD = {True: "true", False: "false", None: "unknown"}
 
@@ -77,13 +77,18 @@ class Condition:
     fields: tuple[Field, ...] = ()
     derived: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
-    dynamic: bool = False  # mentions a parameter or as_of, so it is bound per date
+    uses_as_of: bool = False
+
+    @property
+    def dynamic(self) -> bool:
+        """Mentions a parameter or as_of, so it is bound per date."""
+        return bool(self.params) or self.uses_as_of
 
     @classmethod
     def of(cls, expression: str, tree: Node, implicit: bool) -> Condition:
-        dynamic = any(isinstance(n, Compare) and isinstance(n.value, (Param, AsOf)) for n in walk(tree))
+        uses_as_of = any(isinstance(n, Compare) and isinstance(n.value, AsOf) for n in walk(tree))
         return cls(expression, tree, implicit, tuple(sorted(fields_of(tree), key=str)), tuple(sorted(derived_of(tree))),
-                   tuple(sorted(params_of(tree))), dynamic)
+                   tuple(sorted(params_of(tree))), uses_as_of)
 
 
 @dataclass
@@ -97,6 +102,8 @@ class Decision:
     truths: list[Truth]
     missing: list[str]
     checks: list[ConditionCheck] | None = None
+    ref: EventRef | None = None
+    position: int | None = None  # index among the counted events (what durable_rules numbers)
 
 
 def _conditions(rule: Rule, jurisdiction: str, province: bool) -> tuple[Condition, ...]:
@@ -176,8 +183,8 @@ def evaluate(profile: Profile | dict, as_of: date, rules: RuleSet | str | Path |
     ``explain``: also record how every rule was decided (``Evaluation.traces``); every reported line
     carries its own per-condition checks either way.
     """
-    if not isinstance(as_of, date):
-        raise TypeError("as_of must be a datetime.date")
+    if not isinstance(as_of, date) or isinstance(as_of, datetime):
+        raise TypeError("as_of must be a datetime.date (not a datetime)")
     profile = parse_profile(profile)
     ruleset = resolve_rules(rules)
     return _Evaluator(profile, as_of, ruleset, backend, explain).run()
@@ -246,7 +253,8 @@ class _Evaluator:
         if not condition.dynamic:
             return condition.tree
         # Keyed by the parameter values in force, not the date: a few steps, however many event dates.
-        key = ("bound", condition.tree, self.param_values(condition, when), self.as_of)
+        # Conditions live as long as the rule set's cache, so their id is a stable key.
+        key = ("bound", id(condition), self.param_values(condition, when), self.as_of if condition.uses_as_of else None)
         tree = self.cache.get(key)
         if tree is None:
             tree = self.cache[key] = bind(condition.tree, self.param_at(when), self.as_of)
@@ -269,14 +277,19 @@ class _Evaluator:
             elif result is None:
                 if overall is True:
                     overall = None
-                for f in condition.fields:
-                    source = event_values if f.scope == "event" else self.entity
-                    if (source or {}).get(f.name) is None and str(f) not in missing:
-                        missing.append(str(f))
-                for name in condition.derived:
-                    if self.derived.get(name) is None:
-                        missing.extend(m for m in self.derived_missing.get(name, []) if m not in missing)
+                missing.extend(m for m in self.missing_in(condition, event_values, when) if m not in missing)
         return Decision(rule, event, when, overall, truths, missing)
+
+    def missing_in(self, condition: Condition, event_values: dict | None, when: date) -> list[str]:
+        """Facts an undetermined condition lacks: its empty fields, what its undetermined derived facts
+        lack, and parameters with no value at ``when``."""
+        missing = [str(f) for f in condition.fields
+                   if ((event_values if f.scope == "event" else self.entity) or {}).get(f.name) is None]
+        for name in condition.derived:
+            if self.derived.get(name) is None:
+                missing.extend(m for m in self.derived_missing.get(name, []) if m not in missing)
+        missing.extend(f"params.{p}" for p in condition.params if self.rules.param_at(p, when) is None)
+        return missing
 
     def worded(self, decision: Decision) -> list[ConditionCheck]:
         """Each condition in plain words with the values it read (built once, on demand)."""
@@ -288,24 +301,20 @@ class _Evaluator:
         for condition, result in zip(conditions_of(self.rules, rule), decision.truths):
             values: dict[str, str] = {}
             values_en: dict[str, str] = {}
-            missing: list[str] = []
             for f in condition.fields:
                 source = event_values if f.scope == "event" else self.entity
                 actual = None if source is None else source.get(f.name)
                 values[str(f)] = self.show(f, actual, rule.event, "zh", event is not None)
                 values_en[str(f)] = self.show(f, actual, rule.event, "en", event is not None)
-                if actual is None:
-                    missing.append(str(f))
             for name in condition.derived:
                 state = self.derived.get(name)
                 values[name] = {True: "是", False: "否", None: "待定"}[state]
                 values_en[name] = RESULT_WORD[state]
-                if state is None:
-                    missing.extend(m for m in self.derived_missing.get(name, []) if m not in missing)
             zh, en = self.describe(rule, condition, when)
+            missing = self.missing_in(condition, event_values, when) if result is None else []
             checks.append(ConditionCheck(expression=condition.expression, description_zh=zh, description_en=en,
                                          result=RESULT_WORD[result], values=values, values_en=values_en,
-                                         missing=missing if result is None else [], implicit=condition.implicit))
+                                         missing=missing, implicit=condition.implicit))
         decision.checks = checks
         return checks
 
@@ -362,9 +371,9 @@ class _Evaluator:
                     self.trace(None, rule, None, "not_in_force", reason_zh=f"评估日 {self.as_of} 不在规则有效期内",
                                reason_en=f"not in force on {self.as_of}")
                     continue
-                occasions: list[tuple[int | None, Event | None]] = [(None, None)]
+                occasions: list[tuple[int | None, int | None, Event | None]] = [(None, None, None)]
             else:
-                occasions = [(i, e) for i, e in self.events if e.type == rule.event]
+                occasions = [(p, i, e) for p, (i, e) in enumerate(self.events) if e.type == rule.event]
                 if not occasions:
                     kind = schema.EVENT_BY_CODE[rule.event]
                     self.trace(None, rule, None, "not_eligible", reason_zh=f"没有「{kind.zh}」事件",
@@ -373,12 +382,13 @@ class _Evaluator:
             ex_state: Truth = False
             ex_missing: list[str] = []
             ex_decision: Decision | None = None
-            for index, event in occasions:
+            for position, index, event in occasions:
                 when = event.date if event is not None else self.as_of
                 ref = self.event_ref(index, event) if event is not None else None
                 decision = self.decide(rule, event, when)
+                decision.ref, decision.position = ref, position
                 result = decision.result
-                self.verify(rule, index, result, firing)
+                self.verify(rule, position, result, firing)
                 if rule.kind == "exclusion":
                     self.trace(decision, rule, ref, {True: "holds", False: "not_eligible", None: "undetermined"}[result])
                     if result is True and ex_state is not True:
@@ -438,11 +448,7 @@ class _Evaluator:
             warnings=list(self.profile.warnings), traces=self.traces)
 
     def holding(self, decision: Decision) -> RuleTrace:
-        ref = self.event_ref(self.event_index(decision.event), decision.event) if decision.event is not None else None
-        return RuleTrace(**self.header(decision.rule, ref), status="holds", checks=self.worded(decision))
-
-    def event_index(self, event: Event) -> int:
-        return next(i for i, e in self.events if e is event)
+        return RuleTrace(**self.header(decision.rule, decision.ref), status="holds", checks=self.worded(decision))
 
     def fire_durable(self):
         if self.backend == "python":
@@ -452,18 +458,14 @@ class _Evaluator:
         engine = durable_engine(self.rules, self.as_of)
         return engine.fire(self.entity, [(e.type, e.values()) for _, e in self.events])
 
-    def verify(self, rule: Rule, index: int | None, result: Truth, firing) -> None:
+    def verify(self, rule: Rule, position: int | None, result: Truth, firing) -> None:
         if firing is None:
             return
-        if rule.event is None:
-            fired = rule.id in firing.entity_rules
-        else:
-            position = next(p for p, (i, _) in enumerate(self.events) if i == index)
-            fired = (rule.id, position) in firing.event_rules
+        fired = rule.id in firing.entity_rules if rule.event is None else (rule.id, position) in firing.event_rules
         if fired != (result is True):
             raise EngineDisagreement(
                 f"durable_rules {'fired' if fired else 'did not fire'} rule {rule.id} but the evaluator says "
-                f"{RESULT_WORD[result]} (event {index})")
+                f"{RESULT_WORD[result]} (event {position})")
 
     def compute_derived(self, firing) -> None:
         for name in self.rules.derived_order:
@@ -547,12 +549,13 @@ class _Evaluator:
                                 reason_zh="要求适用，但判断是否达标所需的信息缺失",
                                 reason_en="the requirement applies, but a fact needed to check it is missing")
         floor = to_fen(base * rate)
-        shortfall = to_fen(floor - actual) if actual < floor else Decimal("0.00")
+        actual = to_fen(actual)  # compare fen with fen: 69,999.995 is 70,000.00 and meets a 70,000.00 floor
+        shortfall = floor - actual if actual < floor else Decimal("0.00")
         status = "violated" if actual < floor else "met"
         calc = f"{format_yuan(base)} × {format_rate(rate)} = {format_yuan(floor)}; " + (
             f"{format_yuan(actual)} < {format_yuan(floor)}, shortfall {format_yuan(shortfall)}" if status == "violated"
             else f"{format_yuan(actual)} ≥ {format_yuan(floor)}")
-        return RequirementResult(**self.header(rule, ref), status=status, floor=floor, actual=to_fen(actual),
+        return RequirementResult(**self.header(rule, ref), status=status, floor=floor, actual=actual,
                                  shortfall=shortfall, calculation=calc, checks=checks)
 
     # -- overrides -------------------------------------------------------------------------------
@@ -580,12 +583,7 @@ class _Evaluator:
                 reason_en = "; ".join(c.description_en for c in holding.checks if c.result == "true" and not c.implicit)
                 withheld.append(Withheld(line=line, exclusion=RuleHeader(**self.header(exclusion, holding.event)),
                                          reason_zh=reason_zh, reason_en=reason_en))
-                if self.explain:
-                    self.traces.append(RuleTrace(**{**line.model_dump(include=set(RuleHeader.model_fields)),
-                                                    "source": line.source, "event": line.event},
-                                                 status="withheld", checks=line.checks,
-                                                 reason_zh=f"因「{exclusion.title}」被取消",
-                                                 reason_en=f"withheld by {exclusion.title_en}"))
+                self.line_trace(rule, line, "withheld", f"因「{exclusion.title}」被取消", f"withheld by {exclusion.title_en}")
             else:
                 # An exclusion overrides only when established (as Catala's exceptions do): a blacklist lists
                 # the blacklisted, so an unknown status keeps the benefit but says what was not checked.
@@ -598,6 +596,11 @@ class _Evaluator:
                                    + ", ".join(m.label_en for m in labels)]})
                 kept.append((rule, line, index))
         return kept, withheld
+
+    def line_trace(self, rule: Rule, line: BenefitLine, status: str, reason_zh: str, reason_en: str) -> None:
+        if self.explain:
+            self.traces.append(RuleTrace(**self.header(rule, line.event), status=status, checks=line.checks,
+                                         reason_zh=reason_zh, reason_en=reason_en))
 
     def exclusion_order(self, rule: Rule, exclusions):
         """The benefit's own document's exclusions first, then the rest in rule-base order."""
@@ -615,13 +618,8 @@ class _Evaluator:
             else:
                 superseded.append(Superseded(line=line, by_rule_id=winner.id, by_title=winner.title,
                                              by_title_en=winner.title_en))
-                if not self.explain:
-                    continue
-                self.traces.append(RuleTrace(**{**line.model_dump(include=set(RuleHeader.model_fields)),
-                                                "source": line.source, "event": line.event},
-                                             status="superseded", checks=line.checks,
-                                             reason_zh=f"同一事件已由「{winner.title}」（{winner.id}）支付",
-                                             reason_en=f"the same event is paid by {winner.title_en} ({winner.id})"))
+                self.line_trace(rule, line, "superseded", f"同一事件已由「{winner.title}」（{winner.id}）支付",
+                                f"the same event is paid by {winner.title_en} ({winner.id})")
         return result, superseded
 
 

@@ -107,9 +107,10 @@ class AnyOf:
 
 @dataclass(frozen=True)
 class Const:
-    """A constant truth value (only produced by ``resolve``, e.g. a parameter with no value for a date)."""
+    """A constant truth value produced when binding parameters: ``None`` when a parameter has no value at
+    the date in question (the condition is then undetermined, never simply false)."""
 
-    value: bool
+    value: bool | None
 
 
 Node = Compare | OneOf | Contains | Derived | Not | All | AnyOf | Const
@@ -167,7 +168,7 @@ def to_nnf(node: Node, negate: bool = False) -> Node:
     if isinstance(node, Contains):
         return Contains(node.field, node.value, not node.negated)
     if isinstance(node, Const):
-        return Const(not node.value)
+        return Const(None if node.value is None else not node.value)
     return Not(node)  # Derived: a derived fact is itself three-valued
 
 

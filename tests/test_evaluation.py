@@ -79,7 +79,7 @@ def lines(result, rule_id):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("cost, when, expected", [
     ("12345.67", "2016-05-01", "8641.97"),     # 8,641.969 → half-up
-    ("0.05", "2016-05-01", "0.04"),            # 0.035 → 0.04: half-up, not banker's
+    ("0.15", "2016-05-01", "0.11"),            # 0.105 → 0.11 half-up (banker's rounding would give 0.10)
     ("10000", "2017-12-31", "7000.00"),        # last day of the 70% step
     ("10000", "2018-01-01", "8000.00"),        # first day of the 80% step
     ("0", "2016-05-01", "0.00"),
@@ -224,7 +224,9 @@ def test_unknown_exclusion_keeps_the_benefit_with_a_caveat(rules):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("reward, status, shortfall", [
-    ("70000.00", "met", "0.00"), ("69999.99", "violated", "0.01"), ("50000", "violated", "20000.00")])
+    ("70000.00", "met", "0.00"), ("69999.99", "violated", "0.01"), ("50000", "violated", "20000.00"),
+    ("69999.995", "met", "0.00"),  # the reward counts as 70,000.00 once rounded to the fen
+])
 def test_requirement_floor_at_exactly_70_percent(rules, backend, reward, status, shortfall):
     p = profile(city="沈阳市", entity_kind="university", events=[{
         "type": "invention_transfer", "date": "2018-01-01", "mode": "transfer", "implementing_city": "阜新",
@@ -272,3 +274,24 @@ def test_subsidy_never_exceeds_cost_and_is_in_fen(rules, cost, day):
     assert amount == amount.quantize(Decimal("0.01"))
     rate = Decimal("0.70") if day < date(2018, 1, 1) else Decimal("0.80")
     assert abs(amount - cost * rate) <= Decimal("0.005")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("condition", ["invention_patents_held < params.threshold",
+                                       "not (invention_patents_held >= params.threshold)"])
+def test_parameter_without_a_value_is_undetermined_even_negated(tmp_path, backend, condition):
+    threshold = """
+[parameters.threshold]
+description = "门槛"
+unit = "count"
+  [[parameters.threshold.steps]]
+  from = 2015-01-01
+  value = 10
+  citation = { section = "四、（三）", quote = "对企业商标国际注册给予70%补助" }
+"""
+    body = f'kind = "benefit"\nconditions = ["{condition}"]\namount = {{ form = "none" }}'
+    folder = write_rules(tmp_path / "r", document(start="2010-01-01") + threshold + rule("t", body))
+    before = evaluate(profile(invention_patents_held=3), date(2012, 1, 1), folder, backend=backend)
+    assert before.benefits == [] and [m.field for m in before.undetermined[0].missing] == ["params.threshold"]
+    after = evaluate(profile(invention_patents_held=3), date(2016, 1, 1), folder, backend=backend)
+    assert [b.rule_id for b in after.benefits] == ["t"]

@@ -88,7 +88,8 @@ def test_type_errors_in_conditions(tmp_path, condition, words):
     "employees.real > 1",
     "1 + 1 == 2",
 ])
-def test_code_never_runs(tmp_path, condition):
+def test_code_payloads_are_rejected_naming_the_place(tmp_path, condition):
+    # That nothing is ever executed is checked with sentinels in test_security.py; here: the error says where.
     body = f'kind = "benefit"\nconditions = ["{condition}"]\namount = {{ form = "none" }}'
     problem = only(problems_for(tmp_path, document() + rule("a.b", body)))
     assert problem.rule_id == "a.b" and problem.field == "conditions[0]"
