@@ -31,6 +31,8 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,119}$")
 KINDS = ("benefit", "requirement", "exclusion", "derived")
 UNITS = ("rate", "yuan", "count", "number", "date", "text", "bool")
 AMOUNT_FORMS = ("fixed", "rate", "actual", "none")
+PARAMETER_KEYS = frozenset({"description", "description_en", "unit", "steps"})
+STEP_KEYS = frozenset({"from", "value", "citation"})
 
 
 # -- problems ------------------------------------------------------------------------------------
@@ -371,6 +373,11 @@ class _Loader:
             if not isinstance(spec, dict):
                 self.problem(label, "参数应为表", "a parameter must be a table", line, None, where)
                 continue
+            for key in sorted(set(spec) - PARAMETER_KEYS):
+                hint = schema.suggest(key, PARAMETER_KEYS)
+                self.problem(label, f"参数中不认识的键「{key}」" + (f"，是否想写「{hint}」？" if hint else ""),
+                             f"unknown key '{key}' in a parameter" + (f"; did you mean '{hint}'?" if hint else ""),
+                             _line_of(text, key, text.find(f"[parameters.{name}]")), None, f"{where}.{key}")
             unit = spec.get("unit")
             if unit not in UNITS:
                 self.problem(label, f"参数单位应为 {'、'.join(UNITS)} 之一", f"unit must be one of {', '.join(UNITS)}",
@@ -388,6 +395,12 @@ class _Loader:
                     ok = False
                     self.problem(label, "取值步骤应为表", "a step must be a table", line, None, f"{where}.steps[{index}]")
                     continue
+                for key in sorted(set(step) - STEP_KEYS):
+                    ok = False
+                    hint = schema.suggest(key, STEP_KEYS)
+                    self.problem(label, f"取值步骤中不认识的键「{key}」" + (f"，是否想写「{hint}」？" if hint else ""),
+                                 f"unknown key '{key}' in a step" + (f"; did you mean '{hint}'?" if hint else ""),
+                                 _line_of(text, key, text.find(f"[parameters.{name}]")), None, f"{where}.steps[{index}].{key}")
                 try:
                     value = _parameter_value(unit, step.get("value"))
                     steps.append(Step(start=step.get("from"), value=value, citation=step.get("citation")))

@@ -63,6 +63,7 @@ SYNONYMS = {
     "中国专利": "china", "省专利": "provincial", "金": "gold", "银": "silver", "优秀": "excellence",
     "马德里体系": "madrid", "license": "licence", "入股": "equity", "股权": "equity",
     "无": "none", "否": "none",
+    "重复": "repeated", "故意": "intentional", "其他侵权": "other",
 }
 
 ENUMS: dict[str, dict[str, str]] = {

@@ -161,3 +161,13 @@ def test_cli_reports_broken_rules_without_traceback(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 4
     assert "a.b" in err and "size_class" in err and "Traceback" not in err
+
+
+def test_unknown_keys_in_parameters_and_steps(tmp_path):
+    bad = RATE_PARAMETER.replace('unit = "rate"', 'unit = "rate"\nunits = "rate"').replace(
+        "value = 0.80", "value = 0.80\n  frm = 2019-01-01", 1)
+    problems = [p for p in problems_for(tmp_path, document() + bad) if p.severity == "error"]
+    fields = {p.field for p in problems}
+    assert {"parameters.rate.units", "parameters.rate.steps[1].frm"} <= fields
+    assert any("did you mean 'unit'" in p.message_en for p in problems)
+    assert all(p.line for p in problems)
