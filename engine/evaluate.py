@@ -43,6 +43,42 @@ from engine.tree import All, AsOf, Compare, Field, Node, derived_of, fields_of, 
 
 RESULT_WORD = {True: "true", False: "false", None: "unknown"}
 
+# Why a rule is undetermined, in both languages; the batch engine reports the same words.
+REASONS = {
+    "conditions": ("缺少所需信息，无法判断", "a needed fact is missing"),
+    "amount": ("条件满足，但计算金额所需的信息缺失", "eligible, but a fact needed for the amount is missing"),
+    "floor": ("要求适用，但判断是否达标所需的信息缺失", "the requirement applies, but a fact needed to check it is missing"),
+}
+
+
+def missing_fact(name: str, event_type: str | None) -> MissingFact:
+    """A missing fact (``size_class``, ``event.cost``, ``params.x``) as people read it."""
+    if name.startswith("params."):
+        return MissingFact(field=name, label_zh=f"参数{name[7:]}在该日期无取值",
+                           label_en=f"parameter {name[7:]} has no value at that date")
+    f = Field("event", name[6:]) if name.startswith("event.") else Field("entity", name)
+    return MissingFact(field=name, label_zh=field_label(f, event_type, "zh"), label_en=field_label(f, event_type, "en"))
+
+
+def caveat(exclusion: Rule, missing: list[MissingFact]) -> tuple[str, str]:
+    """What a benefit line says when an exclusion could not be checked."""
+    return (f"未能核查「{exclusion.title}」（{exclusion.id}）：缺少" + "、".join(m.label_zh for m in missing),
+            f"{exclusion.title_en} ({exclusion.id}) could not be checked: missing "
+            + ", ".join(m.label_en for m in missing))
+
+
+def param_text(rules: RuleSet, name: str, when: date, lang: str) -> str:
+    """``params.x`` in words with its value at ``when``: 补助比例（70%）."""
+    parameter = rules.parameters[name]
+    value = rate_or_value_text(parameter.value_at(when), parameter.unit, lang)
+    label = parameter.description_en if lang == "en" and parameter.description_en else parameter.description
+    return f"{label}（{value}）" if lang == "zh" else f"{label} ({value})"
+
+
+def derived_title(rules: RuleSet, name: str, lang: str) -> str:
+    rule = rules.by_id.get(name)
+    return rule.title_in(lang) if rule else name
+
 
 class EngineDisagreement(RuntimeError):
     """durable_rules and the Python evaluator disagreed about a rule: a bug, never a user error."""
@@ -236,18 +272,10 @@ class _Evaluator:
         return lambda name: self.rules.param_at(name, when)
 
     def param_text(self, when: date, lang: str):
-        def text(name: str) -> str:
-            parameter = self.rules.parameters[name]
-            value = rate_or_value_text(parameter.value_at(when), parameter.unit, lang)
-            label = parameter.description_en if lang == "en" and parameter.description_en else parameter.description
-            return f"{label}（{value}）" if lang == "zh" else f"{label} ({value})"
-        return text
+        return lambda name: param_text(self.rules, name, when, lang)
 
     def derived_title(self, lang: str):
-        def title(name: str) -> str:
-            rule = self.rules.by_id.get(name)
-            return rule.title_in(lang) if rule else name
-        return title
+        return lambda name: derived_title(self.rules, name, lang)
 
     def bound(self, condition: Condition, when: date) -> Node:
         if not condition.dynamic:
@@ -342,16 +370,7 @@ class _Evaluator:
             self.traces.append(RuleTrace(**self.header(rule, ref), status=status, checks=checks, **extra))
 
     def missing_facts(self, names: list[str], event_type: str | None) -> list[MissingFact]:
-        facts = []
-        for name in dict.fromkeys(names):
-            if name.startswith("params."):
-                facts.append(MissingFact(field=name, label_zh=f"参数{name[7:]}在该日期无取值",
-                                         label_en=f"parameter {name[7:]} has no value at that date"))
-                continue
-            f = Field("event", name[6:]) if name.startswith("event.") else Field("entity", name)
-            facts.append(MissingFact(field=name, label_zh=field_label(f, event_type, "zh"),
-                                     label_en=field_label(f, event_type, "en")))
-        return facts
+        return [missing_fact(name, event_type) for name in dict.fromkeys(names)]
 
     # -- the run ---------------------------------------------------------------------------------
     def run(self) -> Evaluation:
@@ -399,8 +418,8 @@ class _Evaluator:
                 if result is None:
                     undetermined.append(Undetermined(**self.header(rule, ref),
                                                      missing=self.missing_facts(decision.missing, rule.event),
-                                                     checks=self.worded(decision), reason_zh="缺少所需信息，无法判断",
-                                                     reason_en="a needed fact is missing"))
+                                                     checks=self.worded(decision), reason_zh=REASONS["conditions"][0],
+                                                     reason_en=REASONS["conditions"][1]))
                     self.trace(decision, rule, ref, "undetermined")
                     continue
                 if result is False:
@@ -415,8 +434,7 @@ class _Evaluator:
                         undetermined.append(Undetermined(**self.header(rule, ref),
                                                          missing=self.missing_facts(lacking, rule.event),
                                                          checks=self.worded(decision),
-                                                         reason_zh="条件满足，但计算金额所需的信息缺失",
-                                                         reason_en="eligible, but a fact needed for the amount is missing"))
+                                                         reason_zh=REASONS["amount"][0], reason_en=REASONS["amount"][1]))
                         self.trace(decision, rule, ref, "undetermined")
                         continue
                     line = BenefitLine(**self.header(rule, ref), amount=amount, calculation=calculation,
@@ -546,8 +564,7 @@ class _Evaluator:
             lacking.append(gap)
         if lacking:
             return Undetermined(**self.header(rule, ref), missing=self.missing_facts(lacking, rule.event), checks=checks,
-                                reason_zh="要求适用，但判断是否达标所需的信息缺失",
-                                reason_en="the requirement applies, but a fact needed to check it is missing")
+                                reason_zh=REASONS["floor"][0], reason_en=REASONS["floor"][1])
         floor = to_fen(base * rate)
         actual = to_fen(actual)  # compare fen with fen: 69,999.995 is 70,000.00 and meets a 70,000.00 floor
         shortfall = floor - actual if actual < floor else Decimal("0.00")
@@ -588,12 +605,8 @@ class _Evaluator:
                 # An exclusion overrides only when established (as Catala's exceptions do): a blacklist lists
                 # the blacklisted, so an unknown status keeps the benefit but says what was not checked.
                 exclusion, missing = verdict[1], verdict[2]
-                labels = self.missing_facts(missing, exclusion.event)
-                line = line.model_copy(update={
-                    "caveats_zh": [f"未能核查「{exclusion.title}」（{exclusion.id}）：缺少"
-                                   + "、".join(m.label_zh for m in labels)],
-                    "caveats_en": [f"{exclusion.title_en} ({exclusion.id}) could not be checked: missing "
-                                   + ", ".join(m.label_en for m in labels)]})
+                zh, en = caveat(exclusion, self.missing_facts(missing, exclusion.event))
+                line = line.model_copy(update={"caveats_zh": [zh], "caveats_en": [en]})
                 kept.append((rule, line, index))
         return kept, withheld
 
