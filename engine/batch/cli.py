@@ -27,6 +27,9 @@ def register(commands: argparse._SubParsersAction, rules_commands: argparse._Sub
     batch.add_argument("--format", choices=("xlsx", "csv", "parquet", "jsonl"), default=None,
                        help="output format (default: xlsx when OUT ends in .xlsx)")
     batch.add_argument("--workers", type=int, default=None, help="threads to use (default: all cores)")
+    batch.add_argument("--chunk-rows", type=int, default=None,
+                       help="enterprises per chunk for very large .parquet/.csv inputs (chunked above 3x this; "
+                            "default 500000) / 超大输入分块处理的每块企业数")
     add_common(batch)
     batch.set_defaults(handler=run)
 
@@ -42,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         if args.workers < 1:
             raise CliError("--workers 应为正整数 / --workers must be a positive number", EXIT_USAGE)
         os.environ.setdefault("POLARS_MAX_THREADS", str(args.workers))
+    if args.chunk_rows is not None and args.chunk_rows < 1:
+        raise CliError("--chunk-rows 应为正整数 / --chunk-rows must be a positive number", EXIT_USAGE)
     ruleset = load_ruleset(args.rules)
 
     from engine.batch.run import run_batch
@@ -51,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     with _progress() as progress:
         try:
             result = run_batch(args.enterprises, args.events, as_of=args.as_of, rules=ruleset, out=args.out, fmt=fmt,
-                               lang=lang, workers=args.workers, progress=progress)
+                               lang=lang, workers=args.workers, progress=progress,
+                               chunk_rows=args.chunk_rows)
         except BadInput as exc:
             raise CliError(exc.message_en if lang == "en" else f"{exc.message_zh}\n{exc.message_en}", EXIT_BAD_INPUT) from None
         except (IsADirectoryError, NotADirectoryError, PermissionError) as exc:

@@ -37,6 +37,31 @@ def yuan(fen: int | None) -> str:
 def stable_part(population: Population, results: Results, rules: RuleSet, as_of: date, fmt: str, lang: str,
                 outputs: list[dict]) -> dict:
     accounted = population.rows_accounted()
+    rows = {
+        "in": dict(population.rows_in),
+        "accounted": accounted,
+        "balanced": accounted == population.rows_in,
+        "enterprises_evaluated": population.entities.height,
+        "events_counted": population.events.height,
+        "rows_with_errors": population.errors.select("_t", "_p").unique().height,
+        "error_messages": population.errors.height,
+        "evaluated_by_per_profile_engine": int(population.entities.get_column("fallback").sum()),
+    }
+    counts = {
+        "benefit_lines": results.lines.height,
+        "total_yuan": yuan(results.lines.get_column("amount").sum()),
+        "undetermined": results.undetermined.height,
+        "requirements_checked": results.requirements.height,
+        "requirements_violated": int((results.requirements.get_column("status") == "violated").sum()),
+        "withheld": results.withheld.height,
+        "superseded": results.superseded.height,
+    }
+    return stable_from_counts(population.inputs, rows, counts, population.notes, rules, as_of, fmt, lang, outputs)
+
+
+def stable_from_counts(inputs: list[Path], rows: dict, counts: dict, notes: list[str], rules: RuleSet, as_of: date,
+                       fmt: str, lang: str, outputs: list[dict]) -> dict:
+    """The stable part from counts (``stable_part``; the chunked path in ``engine.batch.stream`` adds chunks up)."""
     return {
         "manifest_version": MANIFEST_VERSION,
         "tool": f"huiqi batch {engine.__version__}",
@@ -45,28 +70,11 @@ def stable_part(population: Population, results: Results, rules: RuleSet, as_of:
         "lang": lang,
         "rules": {"fingerprint": rules.fingerprint, "rules": len(rules.rules),
                   "documents": sorted(rules.documents)},
-        "inputs": [{"file": p.name, "sha256": sha256_of(p), "bytes": p.stat().st_size} for p in population.inputs],
-        "rows": {
-            "in": dict(population.rows_in),
-            "accounted": accounted,
-            "balanced": accounted == population.rows_in,
-            "enterprises_evaluated": population.entities.height,
-            "events_counted": population.events.height,
-            "rows_with_errors": population.errors.select("_t", "_p").unique().height,
-            "error_messages": population.errors.height,
-            "evaluated_by_per_profile_engine": int(population.entities.get_column("fallback").sum()),
-        },
-        "results": {
-            "benefit_lines": results.lines.height,
-            "total_yuan": yuan(results.lines.get_column("amount").sum()),
-            "undetermined": results.undetermined.height,
-            "requirements_checked": results.requirements.height,
-            "requirements_violated": int((results.requirements.get_column("status") == "violated").sum()),
-            "withheld": results.withheld.height,
-            "superseded": results.superseded.height,
-        },
+        "inputs": [{"file": p.name, "sha256": sha256_of(p), "bytes": p.stat().st_size} for p in inputs],
+        "rows": rows,
+        "results": counts,
         "outputs": outputs,
-        "notes": sorted(set(population.notes)),
+        "notes": sorted(set(notes)),
         "byte_identical": ("every output data file and this 'stable' object are byte-identical on a re-run "
                            "with the same inputs, rules, as-of date, format and language; 'run' is not"),
     }

@@ -79,12 +79,14 @@ class BatchResult:
 
 def run_batch(enterprises: str | Path, events: str | Path | None = None, *, as_of: date,
               rules: RuleSet | str | Path | None = None, out: str | Path, fmt: str = "xlsx", lang: str = "zh",
-              workers: int | None = None, progress: Progress | None = None) -> BatchResult:
+              workers: int | None = None, progress: Progress | None = None, chunk_rows: int | None = None) -> BatchResult:
     """Read, evaluate and write a batch; see ``engine.batch`` and docs/batch-guide.md.
 
     ``out``: the .xlsx file (fmt "xlsx") or a folder (fmt "csv", "parquet", "jsonl"), written atomically.
     ``workers``: polars threads; honoured when set before polars is first imported (the CLI does this),
-    otherwise only recorded in the manifest. Raises ``BadInput`` for unusable input and
+    otherwise only recorded in the manifest. ``chunk_rows``: above 3 × this many enterprise rows (default
+    500,000; env ``HUIQI_BATCH_CHUNK_ROWS``) a .parquet/.csv input is read, evaluated and written chunk by
+    chunk in bounded memory (``engine.batch.stream``). Raises ``BadInput`` for unusable input and
     ``engine.rulebook.LoadError`` for broken rules.
     """
     from engine.batch.manifest import run_part, stable_part
@@ -100,6 +102,14 @@ def run_batch(enterprises: str | Path, events: str | Path | None = None, *, as_o
     mark = time.perf_counter()
     ruleset = resolve_rules(rules)
     timings["rules"] = time.perf_counter() - mark
+    from engine.batch import stream
+
+    plan = stream.plan(enterprises, events, chunk_rows)
+    if plan is not None:
+        if progress is not None:
+            progress("read", 1, 1)
+        return stream.run(plan, ruleset=ruleset, as_of=as_of, out=Path(out), fmt=fmt, lang=lang, workers=workers,
+                          progress=progress, started=started, timings=timings)
     mark = time.perf_counter()
     population = read_population(enterprises, events)
     timings["read"] = time.perf_counter() - mark
