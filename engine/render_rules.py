@@ -23,8 +23,9 @@ def window_text(rule: Rule, lang: str) -> str:
     return f"{start} ~ {end}"
 
 
-def amount_text(rules: RuleSet, rule: Rule, when: date | None, lang: str) -> str:
-    """The amount or formula, with parameter values at ``when`` (or their latest step)."""
+def amount_text(rules: RuleSet, rule: Rule, when: date | None, lang: str, symbolic: bool = False) -> str:
+    """The amount or formula, with parameter values at ``when`` (or their latest step); ``symbolic``: with the
+    parameters by name (``params.x``) instead of their values."""
     spec = rule.amount
     if spec is None:
         return ""
@@ -35,6 +36,8 @@ def amount_text(rules: RuleSet, rule: Rule, when: date | None, lang: str) -> str
         if ref is None:
             return ""
         if isinstance(ref, str):
+            if symbolic:
+                return ref
             parameter = rules.parameters[ref[7:]]
             raw = parameter.value_at(when) if when else parameter.steps[-1].value
             if raw is None:

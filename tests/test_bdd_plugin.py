@@ -25,6 +25,13 @@ TRADEMARK = """\
 """
 
 
+@pytest.fixture(autouse=True)
+def _collect_features(request: pytest.FixtureRequest) -> None:
+    """Collection of .feature files is opt-in (``huiqi_features = true``), as in this repository's pyproject.toml."""
+    if "pytester" in request.fixturenames:
+        request.getfixturevalue("pytester").makeini("[pytest]\nhuiqi_features = true\n")
+
+
 def make_proposal(target: Path, rate: str = "0.80") -> Path:
     """A copy of the shipped rules with the international trademark subsidy rate changed (as a drafter would)."""
     shutil.copytree(default_rules_dir(), target)
@@ -214,7 +221,7 @@ Feature: International trademark registration subsidy
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
     assert "✗ Scenario does not hold: the benefit is not received" in out
-    assert "✗ kind of entity is enterprise (actual: university)" in out
+    assert "✗ kind of entity is enterprise [" in out and "→ no" in out
 
 
 def test_huiqi_steps_prints_the_vocabulary(pytester: pytest.Pytester) -> None:
@@ -240,7 +247,7 @@ def test_lint(pytester: pytest.Pytester) -> None:
     done = subprocess.run([sys.executable, "-m", "engine.cli", "features", "check", str(pytester.path)],
                           capture_output=True, text=True, cwd=pytester.path)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "dup.feature:7: 场景名「同名」重复（第3、7行）" in done.stdout
+    assert "dup.feature:7: 场景名「同名」重复（第3、7行）：两个场景都会运行" in done.stdout
     assert "dup.feature:6: 没有名为「没有这条规则」的规则" in done.stdout
     assert "dup.feature:9: 不认识这句话" in done.stdout
 
@@ -250,3 +257,139 @@ def test_lint_clean(pytester: pytest.Pytester) -> None:
     done = subprocess.run([sys.executable, "-m", "engine.cli", "features", "check", "ok.feature"],
                           capture_output=True, text=True, cwd=pytester.path)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_collection_is_opt_in(pytester: pytest.Pytester) -> None:
+    """Installed in an environment, the plugin leaves other projects' .feature files alone."""
+    (pytester.path / "tox.ini").unlink()  # written by _collect_features
+    pytester.makefile(".feature", ok=TRADEMARK.format(amount="7000元"))
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes()
+    pytester.makeini("[pytest]\nhuiqi_features = false\n")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes()
+    make_proposal(pytester.path / "proposals" / "rate70", rate="0.70")
+    pytester.runpytest("-p", "no:cacheprovider", "--huiqi-rules", "proposals/rate70").assert_outcomes(passed=1)
+    pytester.makeini("[pytest]\nhuiqi_features = true\n")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+DESCRIBED_ZH = """\
+# language: zh-CN
+功能: 商标国际注册补助
+  需求：小型企业办理商标国际注册可获补助。
+  例如：费用10000元，补助7000元。
+  举例：另一家企业。
+  情景：阜新市的企业
+  背景：本文件的背景说明
+  规则：按省级政策执行
+
+  场景: 小型企业按费用的70%获得补助
+    例如：这一行是场景说明
+    假如 一家注册在"阜新市"的"小型企业"
+    并且 该主体于"2016-05-01"办理商标国际注册，费用10000元
+    当 按"2016-12-31"的政策评估
+    那么 该主体可获得"ln2015.trademark.intl-subsidy"7000元
+"""
+
+DESCRIBED_EN = """\
+Feature: International trademark subsidy
+  当 the description mentions a Chinese step word, the file is still English.
+  Example：a description line with a full-width colon.
+
+  Scenario: a small enterprise gets 70% of the cost
+    Given a "small enterprise" registered in "Fuxin"
+    And it registered a trademark internationally on "2016-05-01" at a cost of 10000 yuan
+    When it is evaluated as of "2016-12-31"
+    Then it receives "ln2015.trademark.intl-subsidy" of 7000 yuan
+"""
+
+
+@pytest.mark.parametrize("text", [DESCRIBED_ZH, DESCRIBED_EN], ids=["zh", "en"])
+def test_description_lines_are_not_keywords(pytester: pytest.Pytester, text: str) -> None:
+    """需求：/例如：/情景：/背景：/规则： (or 当… in an English file) in a description are text, not mistakes."""
+    pytester.makefile(".feature", described=text)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    done = subprocess.run([sys.executable, "-m", "engine.cli", "features", "check", "described.feature"],
+                          capture_output=True, text=True, cwd=pytester.path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_lookalike_keyword_where_a_keyword_belongs(pytester: pytest.Pytester) -> None:
+    """The same words where Gherkin needs a keyword are still explained."""
+    text = DESCRIBED_ZH.replace("功能: 商标", "需求：商标").replace("  场景: 小型", "  情景：小型").replace(
+        "    例如：这一行是场景说明\n", "")
+    pytester.makefile(".feature", wrong=text)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "第2行：功能的关键字是「功能:」，不是「需求」" in out
+    assert "第10行：场景大纲的关键字是「场景大纲:」，不是「情景」" in out
+    assert "例如" not in out.split("✗")[-1].split("功能的关键字")[0]
+
+
+def test_example_line_is_the_rows_line(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".feature", rows="""\
+# language: zh-CN
+功能: 商标国际注册补助
+  场景大纲: 补助为费用的70%
+    假如 一家注册在"阜新市"的"小型企业"
+    并且 该主体于"2016-05-01"办理商标国际注册，费用<费用>
+    当 按"2016-12-31"的政策评估
+    那么 该主体可获得"ln2015.trademark.intl-subsidy"<补助>
+
+    例子:
+      | 费用   | 补助  |
+
+      | 10000 | 7000 |
+      # a comment between rows
+      | 20000 | 9999 |
+""")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    assert "费用=20000，补助=9999（第14行）" in result.stdout.str()
+
+
+def test_lint_checks_what_the_run_checks(pytester: pytest.Pytester) -> None:
+    """An honour that is an event with fields, and a rule of the wrong kind, fail at run time: lint says so too."""
+    pytester.makefile(".feature", kinds="""\
+# language: zh-CN
+功能: 种类
+  场景: 荣誉
+    假如 一家注册在"阜新市"的"小型企业"
+    并且 该主体于"2016-05-01"获得"商标国际注册"
+    当 按"2016-12-31"的政策评估
+    那么 该主体满足"ln2015.trademark.intl-subsidy"的要求
+""")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    assert "不认识的荣誉或奖项「商标国际注册」" in result.stdout.str()
+    from engine.bdd.lint import scan
+
+    found = scan([pytester.path], root=pytester.path)
+    texts = [p.text("zh") for p in found.problems]
+    assert any("kinds.feature:5: 不认识的荣誉或奖项「商标国际注册」" in t for t in texts), texts
+    assert any("kinds.feature:7:" in t and "是一条奖补，这句话用于要求" in t for t in texts), texts
+    assert found.mentions == []  # a mismatched rule is not coverage
+
+
+def test_lint_reports_paths_that_are_not_features(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".txt", notes="hello")
+    for target, needle in (("notes.txt", "不是 .feature 文件或文件夹"), ("missing", "找不到这个文件或文件夹")):
+        done = subprocess.run([sys.executable, "-m", "engine.cli", "features", "check", target],
+                              capture_output=True, text=True, cwd=pytester.path)
+        assert done.returncode == 1 and needle in done.stdout, done.stdout + done.stderr
+
+
+def test_scan_does_not_crash_on_unreadable_files(pytester: pytest.Pytester) -> None:
+    from engine.bdd.lint import scan
+
+    (pytester.path / "latin.feature").write_bytes(b"Feature: caf\xe9\n")
+    pytester.makefile(".feature", steps="""\
+# language: zh-CN
+功能: 第一步
+  场景: 以并且开头
+    并且 一家注册在"阜新市"的"小型企业"
+""")
+    found = scan([pytester.path], root=pytester.path)
+    texts = " ".join(p.text("zh") for p in found.problems)
+    assert "UTF-8" in texts and "第一步要以「假如」「当」或「那么」开头" in texts

@@ -50,8 +50,27 @@ def test_eligibility_in_plain_words_with_implicit_conditions(tmp_path):
 
 
 def test_as_of_fills_parameter_values(tmp_path):
-    text = render_markdown(load_rules(REPO / "rules"), as_of=date(2018, 1, 1))
-    assert "2018-01-01" in text and "70%" in text
+    """The amounts show each parameter's value on the as_of date: a rate that changes in 2018 reads differently."""
+    import shutil
+
+    shutil.copytree(REPO / "rules", tmp_path / "rules")
+    file = tmp_path / "rules" / "liaoning" / "ln-2015-2020.toml"
+    text = file.read_text(encoding="utf-8")
+    step = '  citation = { section = "四、（三）", quote = "对企业商标国际注册给予70%补助" }\n'
+    assert step in text
+    file.write_text(text.replace(step, step + '  [[parameters.ln2015_intl_trademark_rate.steps]]\n  from = 2018-01-01\n'
+                                 '  value = 0.85\n' + step, 1), encoding="utf-8")
+    rules = load_rules(tmp_path / "rules")
+
+    def amount_line(as_of: date) -> str:
+        text = render_markdown(rules, as_of=as_of)
+        section = text[text.index("`ln2015.trademark.intl-subsidy`"):]
+        return next(line for line in section.splitlines() if line.startswith("- **金额或计算方式**"))
+
+    before, after = amount_line(date(2017, 6, 1)), amount_line(date(2018, 6, 1))
+    assert "70%" in before and "85%" not in before
+    assert "85%" in after and "70%" not in after
+    assert "取值日期: 2018-06-01" in render_markdown(rules, as_of=date(2018, 6, 1))
 
 
 def test_html_is_well_formed_and_cli_writes_files(tmp_path, capsys):

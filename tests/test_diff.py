@@ -12,7 +12,7 @@ from pathlib import Path
 
 from engine.cli import main
 from engine.drafting.diff import compare_rules, run_diff
-from engine.drafting.population import _read_fallback, read_population
+from engine.drafting.population import read_population
 from engine.drafting.report_html import render_html
 from engine.profile import parse_profile
 from engine.rulebook import load_rules
@@ -114,14 +114,14 @@ def test_unchanged_rules_give_an_empty_diff(tmp_path):
     assert report.entities == [] and report.changes == [] and report.rules[0].change_yuan == 0
 
 
-def test_fallback_population_formats(tmp_path):
+def test_population_formats(tmp_path):
     profiles = [entity(1, "10000"), entity(2, "20000")]
     (tmp_path / "p.jsonl").write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in profiles) + "\n", encoding="utf-8")
     population = read_population(tmp_path / "p.jsonl")
     assert [p.name for p in population.profiles] == ["企业1", "企业2"] and not population.errors
-    # the reader used when engine.batch is absent keeps going past a bad line
-    (tmp_path / "bad.jsonl").write_text(json.dumps(profiles[0], ensure_ascii=False) + "\n{bad\n", encoding="utf-8")
-    population = _read_fallback(tmp_path / "bad.jsonl", None)
+    # a bad profile in a .json list is a row error; the others are read
+    (tmp_path / "list.json").write_text(json.dumps([profiles[0], {"name": 1}], ensure_ascii=False), encoding="utf-8")
+    population = read_population(tmp_path / "list.json")
     assert len(population.profiles) == 1 and len(population.errors) == 1
     folder = tmp_path / "json"
     folder.mkdir()
@@ -203,3 +203,15 @@ def test_cli_writes_all_three_outputs(tmp_path, capsys):
     assert book.sheetnames[:4] == ["摘要", "各规则", "规则改动", "受影响主体"]
     assert book["各规则"]["A2"].value == "tm.subsidy"
     assert main(args + ["-o", str(tmp_path / "r.pdf")]) == 2
+
+
+def test_reformatted_conditions_are_not_changes(tmp_path):
+    """Spacing, quote style and Chinese labels for codes parse to the same tree: no change is reported."""
+    base = load_rules(rules_dir(tmp_path, "base", conditions=', \'size_class == "small"\', "employees > 5"'))
+    same = load_rules(rules_dir(tmp_path, "same", conditions=", \"size_class=='小型'\", 'employees>5'"))
+    changes, _ = compare_rules(base, same)
+    assert changes == []
+    other = load_rules(rules_dir(tmp_path, "other", conditions=', \'size_class == "small"\', "employees > 6"'))
+    changes, _ = compare_rules(base, other)
+    lines = [(line.before, line.after) for line in changes[0].lines if line.aspect == "conditions"]
+    assert lines == [("employees > 5", "—"), ("—", "employees > 6")]

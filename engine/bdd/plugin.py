@@ -1,7 +1,10 @@
 """pytest plugin (entry point ``pytest11: huiqi``): run drafters' ``.feature`` files directly.
 
-* every ``*.feature`` file pytest meets is collected: one test per scenario, one per example row of a
-  scenario outline; no Python module per folder is needed;
+* collection is opt-in, so that installing Huiqi does not make pytest collect other projects' ``.feature``
+  files: ``huiqi_features = true`` in the pytest configuration (this repository sets it in
+  ``pyproject.toml``), or ``--huiqi-rules`` on the command line. Then every ``*.feature`` file pytest
+  meets is collected: one test per scenario, one per example row of a scenario outline; no Python
+  module per folder is needed;
 * a file with a mistake fails on its own (each of its scenarios fails with the mistake explained);
 * a failing step is reported as a finding (file:line, scenario, step, expected / actual, the rule,
   its citation and calculation), never as a Python traceback;
@@ -25,7 +28,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--huiqi-steps", action="store_true", default=False,
                     help="print the scenario vocabulary (Chinese and English) and exit / 列出场景用语")
     group.addoption("--huiqi-rules", default=None, metavar="PATH",
-                    help="rules folder for every scenario that names none (e.g. a proposal) / 用另一个规则目录评估")
+                    help="rules folder for every scenario that names none (e.g. a proposal); also turns on collecting "
+                         ".feature files / 用另一个规则目录评估（同时启用功能文件收集）")
+    parser.addini("huiqi_features", "collect .feature files as Huiqi policy scenarios / 收集惠企功能文件",
+                  type="bool", default=False)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -43,8 +49,38 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"huiqi rules: {rules}" if rules else None
 
 
+def collecting(config: pytest.Config) -> bool:
+    """Whether ``.feature`` files are collected: the ini option ``huiqi_features``, or ``--huiqi-rules``."""
+    return bool(config.getini("huiqi_features") or config.getoption("huiqi_rules", None))
+
+
+_SESSION_RULES = pytest.StashKey[dict]()
+
+
+def session_rules(config: pytest.Config, lang: str) -> tuple[Path | None, Any]:
+    """``--huiqi-rules`` resolved and loaded once per session: (folder, rule set); (None, None) without it.
+    Raises ``Finding`` (a missing or broken folder) for every scenario that uses it."""
+    from engine.bdd.report import Finding
+    from engine.bdd.world import load_ruleset, resolve_folder
+
+    option = config.getoption("huiqi_rules", None)
+    if not option:
+        return None, None
+    cache = config.stash.setdefault(_SESSION_RULES, {})
+    if lang not in cache:
+        try:
+            path = resolve_folder(option, [config.invocation_params.dir, config.rootpath], lang)
+            cache[lang] = (path, load_ruleset(path, lang))
+        except Finding as exc:
+            cache[lang] = exc
+    found = cache[lang]
+    if isinstance(found, Finding):
+        raise found
+    return found
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix == ".feature":
+    if file_path.suffix == ".feature" and collecting(parent.config):
         return FeatureFile.from_parent(parent, path=file_path)
     return None
 
@@ -136,7 +172,7 @@ class ScenarioItem(_HuiqiItem):
         from engine.bdd.feature_file import table_of
         from engine.bdd.report import Finding
         from engine.bdd.sentences import closest, match
-        from engine.bdd.world import World, resolve_folder
+        from engine.bdd.world import World
 
         if self.loaded.mistakes:
             raise FeatureMistake()
@@ -154,21 +190,14 @@ class ScenarioItem(_HuiqiItem):
                 raise Finding("不认识这句话" if lang == "zh" else "unknown sentence", details=details)
             matched.append((step, found))
         rootdir = self.config.rootpath
-        option = self.config.getoption("huiqi_rules", None)
-        rules_option = None
-        if option:
-            rules_option = resolve_folder(option, [self.config.invocation_params.dir, rootdir], lang)
-        world = World(lang, self.path.parent, rootdir, rules_option)
-        self.rules_label = _display(rules_option, rootdir) if rules_option else ""
+        rules_option, ruleset = session_rules(self.config, lang)
+        world = World(lang, self.path.parent, rootdir, rules_option, ruleset)
         try:
             for step, found in matched:
                 self.current_step = step
                 world.run(found, table_of(step))
-                if world.rules_path is not None:
-                    self.rules_label = _display(world.rules_path, rootdir)
         finally:
-            if world.rules_path is not None:
-                self.rules_label = _display(world.rules_path, rootdir)
+            self.rules_label = _display(world.rules_path, rootdir) if world.rules_path is not None else ""
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | Any:
         from engine.bdd.report import Finding, render

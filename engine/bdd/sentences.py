@@ -7,7 +7,8 @@ a whole number. Whitespace is optional in Chinese templates; Chinese and ASCII p
 
 Each sentence names the ``World`` method that performs it (``engine.bdd.world``). ``rules`` says which
 arguments name rules and whether the step shows the rule applying (``+``) or not applying (``-``): the
-feature-coverage test and the lint read it.
+feature-coverage test and the lint read it. ``kinds`` says which kinds of rule (benefit, requirement,
+exclusion, derived) an argument may name: ``World`` and the lint both check it (``world.wrong_kind``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Sentence:
     table_en: str | None = None
     rules: dict[str, str] = field(default_factory=dict)  # argument → "+" | "-" | "" (names a rule)
     shared_title_ok: bool = False  # a title several rules share is read as "any of them" (see World.benefit_rule)
+    kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)  # argument → the kinds of rule it may name (any if absent)
 
     def patterns(self) -> list[tuple[str, re.Pattern[str]]]:
         return [("zh", compile_template(t, "zh")) for t in self.zh] + [("en", compile_template(t, "en")) for t in self.en]
@@ -185,18 +187,20 @@ SENTENCES: tuple[Sentence, ...] = (
     S("receives_amount", THEN, ("该主体可获得{q:rule}{amount:amount}",), ("it receives {q:rule} of {amount:amount}",),
       "receives_amount", "可获得某项奖补，金额为…", "receives a benefit of an amount",
       '那么 该主体可获得"商标国际注册补助"7000元', 'Then it receives "International trademark registration subsidy" of 7000 yuan',
-      rules={"rule": "+"}, shared_title_ok=True),
+      rules={"rule": "+"}, shared_title_ok=True, kinds={"rule": ("benefit",)}),
     S("receives_times", THEN, ("该主体可获得{q:rule}共{n:count}次",),
       ("it receives {q:rule} {n:count} times",),
       "receives_times", "同一规则支付了几次（每个事件一次）", "how many times a rule pays (once per event)",
-      '那么 该主体可获得"ln2012.finance.pledge"共2次', 'Then it receives "ln2012.finance.pledge" 2 times', rules={"rule": "+"}, shared_title_ok=True),
+      '那么 该主体可获得"ln2012.finance.pledge"共2次', 'Then it receives "ln2012.finance.pledge" 2 times', rules={"rule": "+"}, shared_title_ok=True,
+      kinds={"rule": ("benefit",)}),
     S("receives", THEN, ("该主体可获得{q:rule}",), ("it receives {q:rule}",),
       "receives", "可获得某项奖补或支持（不论金额）", "receives a benefit or support (any amount)",
-      '那么 该主体可获得"知识产权质押融资支持"', 'Then it receives "IP pledge financing support"', rules={"rule": "+"}, shared_title_ok=True),
+      '那么 该主体可获得"知识产权质押融资支持"', 'Then it receives "IP pledge financing support"', rules={"rule": "+"}, shared_title_ok=True,
+      kinds={"rule": ("benefit",)}),
     S("not_receives", THEN, ("该主体不能获得{q:rule}",), ("it does not receive {q:rule}",),
       "not_receives", "不能获得某项奖补", "does not receive a benefit",
       '那么 该主体不能获得"商标国际注册补助"', 'Then it does not receive "International trademark registration subsidy"',
-      rules={"rule": "-"}, shared_title_ok=True),
+      rules={"rule": "-"}, shared_title_ok=True, kinds={"rule": ("benefit",)}),
     S("total", THEN, ("奖补合计{amount:amount}", "该主体奖补合计{amount:amount}"), ("the total is {amount:amount}",),
       "total", "全部奖补金额合计", "the total of all amounts",
       "那么 奖补合计507000元", "Then the total is 507000 yuan"),
@@ -208,32 +212,34 @@ SENTENCES: tuple[Sentence, ...] = (
     S("falls_short", THEN, ("该主体未达到{q:rule}的要求，差额{amount:amount}",), ("it falls short of {q:rule} by {amount:amount}",),
       "falls_short", "未达到一项要求（如不低于70%），差额…", "a requirement is violated by an amount",
       '那么 该主体未达到"职务成果在阜新转化：奖励完成人不低于净收益的70%"的要求，差额50000元',
-      'Then it falls short of "fx2017.transfer.inventor-share" by 50000 yuan', rules={"rule": "+"}),
+      'Then it falls short of "fx2017.transfer.inventor-share" by 50000 yuan', rules={"rule": "+"},
+      kinds={"rule": ("requirement",)}),
     S("meets", THEN, ("该主体满足{q:rule}的要求",), ("it meets {q:rule}",),
       "meets", "满足一项要求", "a requirement is met",
       '那么 该主体满足"职务成果在阜新转化：奖励完成人不低于净收益的70%"的要求', 'Then it meets "fx2017.transfer.inventor-share"',
-      rules={"rule": "+"}),
+      rules={"rule": "+"}, kinds={"rule": ("requirement",)}),
     S("withheld", THEN, ("{q:rule}因{q:exclusion}被取消",), ("{q:rule} is withheld because of {q:exclusion}",),
       "withheld", "某项奖补因排除规则（如黑名单）被取消", "a benefit is withheld by an exclusion (e.g. the blacklist)",
       '那么 "ln2021.finance.pledge"因"知识产权领域严重失信联合惩戒"被取消',
       'Then "ln2021.finance.pledge" is withheld because of "Joint punishment for serious IP dishonesty"',
-      rules={"rule": "-", "exclusion": "+"}),
+      rules={"rule": "-", "exclusion": "+"}, kinds={"rule": ("benefit",), "exclusion": ("exclusion",)}),
     S("superseded", THEN, ("{q:rule}已由{q:winner}支付（同一事件只支付一次）", "{q:rule}已由{q:winner}支付"),
       ("{q:rule} is superseded by {q:winner}",),
       "superseded", "同一事件只支付一次：已由另一规则支付", "paid once: another rule pays for the same event",
       '那么 "中国驰名商标一次性奖励"已由"中国驰名商标一次性奖励（继续落实）"支付（同一事件只支付一次）',
       'Then "ln2012.award.well-known-trademark" is superseded by "ln2015.award.well-known-trademark"',
-      rules={"rule": "-", "winner": "+"}),
+      rules={"rule": "-", "winner": "+"}, kinds={"rule": ("benefit",), "winner": ("benefit",)}),
     S("based_on", THEN, ("{q:rule}的依据是{q:document}",), ("{q:rule} is based on {q:document}",),
       "based_on", "规则出自哪份文件（文件标题、编号或文号的一部分）", "which document a rule comes from (part of its title, id or number)",
       '那么 "商标国际注册补助"的依据是"辽宁省深入实施知识产权战略行动计划"',
       'Then "International trademark registration subsidy" is based on "Liaoning Action Plan"', rules={"rule": ""}),
     S("counts_as", THEN, ("该主体属于{q:rule}",), ("it counts as {q:rule}",),
       "counts_as", "推定事实成立（如中小微企业）", "a derived fact holds (e.g. SME)",
-      '那么 该主体属于"中小微企业"', 'Then it counts as "Small or medium-sized enterprise"', rules={"rule": "+"}),
+      '那么 该主体属于"中小微企业"', 'Then it counts as "Small or medium-sized enterprise"', rules={"rule": "+"},
+      kinds={"rule": ("derived",)}),
     S("not_counts_as", THEN, ("该主体不属于{q:rule}",), ("it does not count as {q:rule}",),
       "not_counts_as", "推定事实不成立", "a derived fact does not hold",
-      '那么 该主体不属于"中小微企业"', 'Then it does not count as "sme"', rules={"rule": "-"}),
+      '那么 该主体不属于"中小微企业"', 'Then it does not count as "sme"', rules={"rule": "-"}, kinds={"rule": ("derived",)}),
     S("not_applicable", THEN, ("{q:rule}不适用",), ("{q:rule} does not apply",),
       "not_applicable", "规则不适用：既不支付、也不约束、也不待定（要求和排除规则的反例用这一句）",
       "the rule does not apply: it neither pays, binds nor waits for facts (use it for requirements and exclusions)",

@@ -57,38 +57,87 @@ def _entity_phrases() -> dict[str, dict[str, Any]]:
 
 ENTITY_PHRASES = _entity_phrases()
 
-_LEVELS = {"中国": "china", "省": "provincial", "辽宁省": "provincial", "China ": "china", "provincial ": "provincial",
-           "Liaoning ": "provincial"}
-_GRADES_ZH = {"金奖": "gold", "银奖": "silver", "优秀奖": "excellence"}
-_GRADES_EN = {"Gold Award": "gold", "Silver Award": "silver", "Excellence Award": "excellence"}
+_LEVEL_EN = {"china": "China", "provincial": "provincial"}  # the English words; vocabulary.AWARD_LEVELS has the Chinese
+_LEVEL_ALIASES = {"辽宁省": "provincial", "liaoning": "provincial"}
+# Spellings of the field-less honour events on top of schema.EVENT_SYNONYMS.
+_HONOUR_ALIASES = {"辽宁省著名商标": "famous_trademark", "well-known trademark": "well_known_trademark",
+                   "famous trademark": "famous_trademark", "Liaoning famous trademark": "famous_trademark"}
 
 
-def _honours() -> dict[str, dict[str, str]]:
-    found: dict[str, dict[str, str]] = {}
-    for name in ("中国驰名商标", "驰名商标", "China Well-Known Trademark", "well-known trademark"):
-        found[name] = {"type": "well_known_trademark"}
-    for name in ("省著名商标", "辽宁省著名商标", "著名商标", "provincial famous trademark", "Liaoning famous trademark",
-                 "famous trademark"):
-        found[name] = {"type": "famous_trademark"}
-    for level, level_code in _LEVELS.items():
-        grades = _GRADES_EN if level.endswith(" ") else _GRADES_ZH
-        for grade, grade_code in grades.items():
-            name = f"{level}Patent {grade}" if level.endswith(" ") else f"{level}专利{grade}"
-            found[name] = {"type": "patent_award", "award_level": level_code, "award_grade": grade_code}
-    return found
+def _honour_names() -> list[str]:
+    from engine.vocabulary import AWARD_GRADES, AWARD_LEVELS
+
+    names = ["中国驰名商标", "省著名商标"]
+    names += [f"{level}专利{grade}" for level in AWARD_LEVELS.values() for grade in AWARD_GRADES.values()]
+    names += ["China Well-Known Trademark", "provincial famous trademark"]
+    names += [f"{_LEVEL_EN[level]} Patent {grade.title()} Award" for level in AWARD_LEVELS for grade in AWARD_GRADES]
+    return names
 
 
-HONOURS = _honours()
+HONOURS = _honour_names()  # the names shown in the vocabulary; ``honour_fields`` accepts more spellings
 
 
 def key(text: str) -> str:
-    """Comparison key: NFKC, no quotes or whitespace, lower case."""
-    text = unicodedata.normalize("NFKC", str(text))
-    return "".join(ch for ch in text if ch not in ALL_QUOTES + "'‘’" and not ch.isspace()).lower()
+    """Comparison key: ``engine.schema``'s header key (NFKC, no whitespace, lower case), without quotes."""
+    from engine.schema import _header_key
+
+    return _header_key("".join(ch for ch in str(text) if ch not in ALL_QUOTES + "'‘’"))
 
 
 _PHRASE_KEYS = {key(p): v for p, v in ENTITY_PHRASES.items()}
-_HONOUR_KEYS = {key(h): v for h, v in HONOURS.items()}
+_AWARD = re.compile(r"(.*?)(?:专利|patent)(.+?)(?:award)?")
+
+
+def entity_fields(kind: str) -> dict[str, Any] | None:
+    """The profile fields a kind of entity (小型企业, state-owned enterprise, 高校 …) stands for; None: unknown."""
+    return _PHRASE_KEYS.get(key(kind))
+
+
+def honour_fields(honour: str) -> dict[str, str] | None:
+    """The event an honour or award names ({"type": …} plus award level and grade); None when it names none,
+    or names an event that has fields of its own (e.g. 商标国际注册: it needs its own sentence)."""
+    from engine import schema
+    from engine.vocabulary import enum_code
+
+    wanted = key(honour)
+    m = _AWARD.fullmatch(wanted)
+    if m:
+        level = _LEVEL_ALIASES.get(m.group(1)) or enum_code("award_level", m.group(1))
+        grade = enum_code("award_grade", m.group(2))
+        if level and grade:
+            return {"type": "patent_award", "award_level": level, "award_grade": grade}
+    code = {key(k): v for k, v in _HONOUR_ALIASES.items()}.get(wanted) or schema.event_type_code(honour)
+    if code is None or schema.EVENT_BY_CODE[code].fields:
+        return None
+    return {"type": code}
+
+
+KIND_WORDS = {"benefit": ("奖补", "benefit"), "requirement": ("要求", "requirement"), "exclusion": ("排除规则", "exclusion"),
+              "derived": ("推定事实", "derived fact")}
+
+
+def wrong_kind(rule: Any, kinds: tuple[str, ...] | None) -> tuple[str, str] | None:
+    """(zh, en) when a sentence for ``kinds`` of rule names ``rule`` of another kind; None when it fits."""
+    if not kinds or rule.kind in kinds:
+        return None
+    zh = f"「{rule.title}」（{rule.id}）是一条{KIND_WORDS[rule.kind][0]}，这句话用于" + "、".join(KIND_WORDS[k][0] for k in kinds)
+    en = f'"{rule.title_en}" ({rule.id}) is a {KIND_WORDS[rule.kind][1]}; this sentence is for ' + ", ".join(
+        KIND_WORDS[k][1] for k in kinds)
+    return zh, en
+
+
+def involved(result: Any, rule: Any) -> bool:
+    """Whether ``rule`` takes part in an evaluation: pays, is withheld or superseded, binds, excludes, waits for a
+    fact, or (a derived fact) is not false."""
+    return (any(line.rule_id == rule.id for line in result.benefits)
+            or any(w.line.rule_id == rule.id for w in result.withheld)
+            or any(s.line.rule_id == rule.id for s in result.superseded)
+            or any(u.rule_id == rule.id for u in result.undetermined)
+            or any(q.rule_id == rule.id for q in result.requirements)
+            or any(e.rule_id == rule.id for e in result.exclusions)
+            or any(t.rule_id == rule.id and t.status == "undetermined" for t in result.traces)
+            or (rule.kind == "derived" and result.derived.get(rule.id) != "false"))
+
 
 # -- rules by name ---------------------------------------------------------------------------------
 
@@ -190,7 +239,8 @@ def resolve_folder(text: str, bases: Sequence[Path], lang: str) -> Path:
 class World:
     """The state of one scenario run."""
 
-    def __init__(self, lang: str, feature_dir: Path, rootdir: Path, rules_option: Path | None = None):
+    def __init__(self, lang: str, feature_dir: Path, rootdir: Path, rules_option: Path | None = None,
+                 ruleset: Any = None):
         self.lang = lang
         self.feature_dir = feature_dir
         self.rootdir = rootdir
@@ -201,7 +251,8 @@ class World:
         self.rules_path: Path | None = rules_option
         self.result: Any = None
         self.stale = False
-        self._ruleset: Any = None
+        self.sentence: Any = None  # the sentence being run
+        self._ruleset: Any = ruleset  # the rule set of ``rules_option`` when the caller has it loaded already
 
     # -- language helpers ------------------------------------------------------------------------
     def t(self, zh: str, en: str) -> str:
@@ -223,6 +274,7 @@ class World:
     # -- running a step --------------------------------------------------------------------------
     def run(self, found: Match, table: list[list[str]] | None) -> None:
         handler = getattr(self, "do_" + found.sentence.handler)
+        self.sentence = found.sentence
         if found.sentence.table_zh and table is None:
             raise Finding(self.t("这句话后面需要一个表格（" + found.sentence.table_zh + "）",
                                  "this sentence needs a table below it (" + (found.sentence.table_en or "") + ")"))
@@ -273,7 +325,7 @@ class World:
         from engine.cities import normalise_city
         from engine.textnorm import ParseError
 
-        fields = _PHRASE_KEYS.get(key(kind))
+        fields = entity_fields(kind)
         if fields is None:
             known = [p for p in ENTITY_PHRASES if p.isascii() == (self.lang == "en")]
             close = difflib.get_close_matches(kind, known, n=3, cutoff=0.3)
@@ -332,16 +384,11 @@ class World:
                    examination_fee_paid=None if examination_fee is None else self.amount(examination_fee))
 
     def do_honour(self, date: str, honour: str) -> None:
-        from engine import schema
-
-        fields = _HONOUR_KEYS.get(key(honour))
+        fields = honour_fields(honour)
         if fields is None:
-            code = schema.event_type_code(honour)
-            if code is None or schema.EVENT_BY_CODE[code].fields:
-                known = [h for h in HONOURS if h.isascii() == (self.lang == "en")]
-                raise Finding(self.t(f"不认识的荣誉或奖项「{honour}」", f"unknown honour or award: {honour}"),
-                              details=[self.t("可用：", "known: ") + ("、" if self.lang == "zh" else ", ").join(known)])
-            fields = {"type": code}
+            known = [h for h in HONOURS if h.isascii() == (self.lang == "en")]
+            raise Finding(self.t(f"不认识的荣誉或奖项「{honour}」", f"unknown honour or award: {honour}"),
+                          details=[self.t("可用：", "known: ") + ("、" if self.lang == "zh" else ", ").join(known)])
         self.event(fields["type"], date, **{k: v for k, v in fields.items() if k != "type"})
 
     def do_patent_application(self, date: str, patent_type: str) -> None:
@@ -360,8 +407,7 @@ class World:
                    inventor_reward=None if reward is None else self.amount(reward))
 
     def do_penalty(self, date: str, infringement_kind: str) -> None:
-        self.event("infringement_penalty", date, infringement_kind=infringement_kind.removesuffix("侵权")
-                   if infringement_kind not in ("重复侵权", "故意侵权") else infringement_kind)
+        self.event("infringement_penalty", date, infringement_kind=infringement_kind)
 
     # -- evaluation ------------------------------------------------------------------------------
     def ruleset(self) -> Any:
@@ -401,10 +447,7 @@ class World:
 
         ruleset = self.ruleset()
         try:
-            try:
-                self.result = engine.evaluate(self.profile(), self.as_of, ruleset, explain=True)
-            except TypeError:  # an engine without per-rule traces
-                self.result = engine.evaluate(self.profile(), self.as_of, ruleset)
+            self.result = engine.evaluate(self.profile(), self.as_of, ruleset, explain=True)
         except engine.ProfileError as exc:
             raise Finding(self.t("主体信息有误，无法评估", "the entity's facts are invalid; nothing was evaluated"),
                           details=["- " + e.text(self.lang) for e in exc.errors]) from None
@@ -418,7 +461,8 @@ class World:
             self.evaluate()
         return self.result
 
-    def rule(self, name: str, kinds: tuple[str, ...] | None = None) -> Any:
+    def rule(self, name: str, arg: str = "rule") -> Any:
+        """The rule ``name`` names; a Finding when it names none, several, or one of a kind the sentence is not for."""
         found = lookup_rule(name, self.ruleset())
         if found.rule is None and found.ambiguous:
             lines = [f"- {r.id}：{r.title} / {r.title_en}（{self.ruleset().document_of(r).title}）" for r in found.ambiguous]
@@ -427,19 +471,15 @@ class World:
         if found.rule is None:
             details = [self.t("相近的规则：", "close rule names: ")] + ["- " + s for s in found.suggestions] if found.suggestions else []
             raise Finding(self.t(f"规则库中没有名为「{name}」的规则", f'no rule named "{name}" in the rule base'), details=details)
-        rule = found.rule
-        if kinds is not None and rule.kind not in kinds:
-            kind_words = {"benefit": self.t("奖补", "benefit"), "requirement": self.t("要求", "requirement"),
-                          "exclusion": self.t("排除规则", "exclusion"), "derived": self.t("推定事实", "derived fact")}
-            raise Finding(self.t(f"{self.named(rule)}是一条{kind_words[rule.kind]}，这句话用于"
-                                 + "、".join(kind_words[k] for k in kinds),
-                                 f"{self.named(rule)} is a {kind_words[rule.kind]}; this sentence is for "
-                                 + ", ".join(kind_words[k] for k in kinds)),
-                          details=self.rule_details(rule))
-        return rule
+        wrong = wrong_kind(found.rule, self.sentence.kinds.get(arg) if self.sentence is not None else None)
+        if wrong is not None:
+            raise Finding(self.t(*wrong), details=self.rule_details(found.rule))
+        return found.rule
 
     # -- explaining a rule -----------------------------------------------------------------------
     def rule_details(self, rule: Any, checks: bool = False) -> list[str]:
+        from engine.render import check_text
+
         ruleset = self.ruleset()
         doc = ruleset.document_of(rule)
         colon = self.t("：", ": ")
@@ -470,10 +510,7 @@ class World:
                     out.append(f"{self.t('事件', 'Event')}{colon}{trace.event.label_zh if self.lang == 'zh' else trace.event.label_en}")
                 for check in trace.checks:
                     mark = {"true": "✓", "false": "✗", "unknown": "?"}[check.result]
-                    values = check.values if self.lang == "zh" else check.values_en
-                    shown = ("，" if self.lang == "zh" else ", ").join(f"{v}" for v in values.values())
-                    desc = check.description_zh if self.lang == "zh" else check.description_en
-                    out.append(f"  {mark} {desc}" + (self.t(f"（实际：{shown}）", f" (actual: {shown})") if shown else ""))
+                    out.append(f"  {mark} {check_text(check, self.lang)}")
         return out
 
     def status(self, rule: Any) -> str:
@@ -531,16 +568,14 @@ class World:
         means the one of them this evaluation involves; (None, candidates) when none of them is involved."""
         found = lookup_rule(name, self.ruleset())
         if found.rule is not None or not found.ambiguous:
-            return self.rule(name, ("benefit",)), ()
+            return self.rule(name), ()
         result = self.outcome()
-        involved = [r for r in found.ambiguous if r.kind == "benefit" and (
-            result.benefit(r.id) or any(w.line.rule_id == r.id for w in result.withheld)
-            or any(s.line.rule_id == r.id for s in result.superseded) or any(u.rule_id == r.id for u in result.undetermined))]
-        if len(involved) == 1:
-            return involved[0], found.ambiguous
-        if not involved:
+        taking_part = [r for r in found.ambiguous if r.kind == "benefit" and involved(result, r)]
+        if len(taking_part) == 1:
+            return taking_part[0], found.ambiguous
+        if not taking_part:
             return None, found.ambiguous
-        return self.rule(name, ("benefit",)), ()  # several involved: report the ambiguity
+        return self.rule(name), ()  # several involved: report the ambiguity
 
     def shared_details(self, candidates: tuple[Any, ...]) -> list[str]:
         if not candidates:
@@ -633,7 +668,7 @@ class World:
         from engine.money import to_fen
 
         result = self.outcome()
-        r = self.rule(rule, ("requirement",))
+        r = self.rule(rule)
         wanted = to_fen(self.amount(amount))
         found = [q for q in result.requirements if q.rule_id == r.id]
         if any(q.status == "violated" and q.shortfall == wanted for q in found):
@@ -643,7 +678,7 @@ class World:
 
     def do_meets(self, rule: str) -> None:
         result = self.outcome()
-        r = self.rule(rule, ("requirement",))
+        r = self.rule(rule)
         found = [q for q in result.requirements if q.rule_id == r.id]
         if any(q.status == "met" for q in found):
             return
@@ -652,8 +687,8 @@ class World:
 
     def do_withheld(self, rule: str, exclusion: str) -> None:
         result = self.outcome()
-        r = self.rule(rule, ("benefit",))
-        e = self.rule(exclusion, ("exclusion",))
+        r = self.rule(rule)
+        e = self.rule(exclusion, "exclusion")
         if any(w.line.rule_id == r.id and w.exclusion.rule_id == e.id for w in result.withheld):
             return
         f = self.finding("该项奖补没有因此被取消", "the benefit is not withheld by that exclusion", r,
@@ -663,8 +698,8 @@ class World:
 
     def do_superseded(self, rule: str, winner: str) -> None:
         result = self.outcome()
-        r = self.rule(rule, ("benefit",))
-        w = self.rule(winner, ("benefit",))
+        r = self.rule(rule)
+        w = self.rule(winner, "winner")
         if any(s.line.rule_id == r.id and s.by_rule_id == w.id for s in result.superseded):
             return
         raise self.finding("没有发生“同一事件只支付一次”的替代", "not superseded by that rule", r,
@@ -683,29 +718,19 @@ class World:
 
     def do_counts_as(self, rule: str) -> None:
         result = self.outcome()
-        r = self.rule(rule, ("derived",))
+        r = self.rule(rule)
         if result.derived.get(r.id) != "true":
             raise self.finding("推定事实不成立", "the derived fact does not hold", r, expected=self.t("成立", "true"))
 
     def do_not_counts_as(self, rule: str) -> None:
         result = self.outcome()
-        r = self.rule(rule, ("derived",))
+        r = self.rule(rule)
         if result.derived.get(r.id) != "false":
             raise self.finding("推定事实并非不成立", "the derived fact is not false", r, expected=self.t("不成立", "false"))
 
     def do_not_applicable(self, rule: str) -> None:
         result = self.outcome()
         r = self.rule(rule)
-        applies = (
-            any(line.rule_id == r.id for line in result.benefits)
-            or any(w.line.rule_id == r.id for w in result.withheld)
-            or any(s.line.rule_id == r.id for s in result.superseded)
-            or any(u.rule_id == r.id for u in result.undetermined)
-            or any(q.rule_id == r.id for q in result.requirements)
-            or any(e.rule_id == r.id for e in result.exclusions)
-            or any(t.rule_id == r.id and t.status == "undetermined" for t in result.traces)
-            or (r.kind == "derived" and result.derived.get(r.id) != "false")
-        )
-        if applies:
+        if involved(result, r):
             raise self.finding("该规则适用（或待定）", "the rule applies (or is undetermined)", r,
                                expected=self.t("不适用", "does not apply"))

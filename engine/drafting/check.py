@@ -8,7 +8,6 @@ do not.
 | check | severity | criterion |
 |---|---|---|
 | loader problems | as the loader says | schema, types, unknown fields/parameters/keys, duplicate ids, … |
-| unknown parameter keys | error | a key in ``[parameters.x]`` or one of its steps the loader ignores |
 | parameter gap | error | a rule reads ``params.x`` but ``x``'s first step starts after the rule's window starts |
 | window outside document | error | a rule's own ``effective_from``/``effective_to`` lies outside its document's window |
 | quote not found | error | a rule's or a parameter step's quote is not in the cited source (all whitespace removed) |
@@ -25,22 +24,18 @@ do not.
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from engine import schema
 from engine.drafting.reasoning import Reasoner, definitions_of, expression, flatten
-from engine.evaluate import conditions_of
+from engine.evaluate import compiled_tree, conditions_of
 from engine.rulebook import LoadError, Problem, Rule, RuleSet, default_rules_dir, load_rules, rule_params
 from engine.tree import All, Node
 
-PARAMETER_KEYS = ("description", "description_en", "unit", "steps")
-STEP_KEYS = ("from", "value", "citation")
 MONEY_FORMS = ("fixed", "rate", "actual")
 
 
@@ -89,7 +84,7 @@ class _Files:
     """The text of each rule file, by the label the loader uses for it."""
 
     def __init__(self, root: Path):
-        self.base = root.parent if root.is_dir() else root.parent
+        self.base = root.parent
         self.cache: dict[str, str] = {}
 
     def text(self, label: str) -> str:
@@ -133,7 +128,6 @@ def check_rules(path: str | Path | None = None, as_of: date | None = None,
         problems.extend(ruleset.warnings)
     except LoadError as exc:
         problems.extend(exc.problems)
-    problems.extend(_parameter_keys(root))
     source_dir = find_sources(root, sources)
     if ruleset is not None:
         checker = _Checker(ruleset, root, as_of, source_dir)
@@ -154,53 +148,6 @@ def _dedupe(problems: Iterable[Problem]) -> list[Problem]:
             seen.add(p)
             unique.append(p)
     return sorted(unique, key=lambda p: (p.file, p.line or 0, p.severity != "error", p.rule_id or "", p.message_en))
-
-
-def _parameter_keys(root: Path) -> list[Problem]:
-    """Keys of parameter tables and their steps that the loader would silently ignore."""
-    found: list[Problem] = []
-    if not root.exists():
-        return found
-    files = sorted(root.rglob("*.toml")) if root.is_dir() else [root]
-    base = root.parent
-    for file in files:
-        try:
-            text = file.read_text(encoding="utf-8-sig")
-            data = tomllib.loads(text, parse_float=Decimal)
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
-            continue  # the loader reports these
-        label = str(file.relative_to(base)) if file.is_relative_to(base) else str(file)
-        parameters = data.get("parameters")
-        if not isinstance(parameters, dict):
-            continue
-        for name, spec in parameters.items():
-            if not isinstance(spec, dict):
-                continue
-            line = _line(text, f"[parameters.{name}]")
-            items: list[tuple[str, str, tuple[str, ...]]] = [(key, f"parameters.{name}.{key}", PARAMETER_KEYS) for key in spec]
-            for index, step in enumerate(spec.get("steps") or []):
-                if isinstance(step, dict):
-                    items += [(key, f"parameters.{name}.steps[{index}].{key}", STEP_KEYS) for key in step]
-            for key, where, allowed in items:
-                if key in allowed:
-                    continue
-                hint = schema.suggest(key, allowed)
-                found.append(Problem(
-                    label, "不认识的键（可能拼写有误）" + (f"，是否想写「{hint}」？" if hint else ""),
-                    "unknown key (a typo?)" + (f"; did you mean '{hint}'?" if hint else ""),
-                    _line(text, f"{key} =", _offset(text, line)) or line, None, where))
-    return found
-
-
-def _line(text: str, needle: str, start: int = 0) -> int | None:
-    index = text.find(needle, start)
-    return None if index < 0 else text.count("\n", 0, index) + 1
-
-
-def _offset(text: str, line: int | None) -> int:
-    if not line:
-        return 0
-    return sum(len(x) + 1 for x in text.split("\n")[: line - 1])
 
 
 class _Checker:
@@ -471,7 +418,7 @@ def overlap_reason(rules: RuleSet, reasoner: Reasoner, a: Rule, b: Rule) -> tupl
         why = (f"两条都无具体金额且标签相同（{tags}）", f"neither states an amount and they carry the same tags ({', '.join(sorted(a.tags))})")
     else:
         return None
-    both = All(tuple(c.tree for c in conditions_of(rules, a)) + tuple(c.tree for c in conditions_of(rules, b)))
+    both = All((compiled_tree(rules, a), compiled_tree(rules, b)))
     if reasoner.satisfiable(both, a.event) is not True:
         return None
     return start, end, money_a and money_b, why[0], why[1]

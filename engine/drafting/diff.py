@@ -15,16 +15,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from rich import box
 from rich.table import Table
 
+from engine.describe import rate_or_value_text
+from engine.drafting.reasoning import expression
 from engine.evaluate import evaluate
-from engine.money import format_rate, format_yuan
+from engine.money import format_yuan
 from engine.profile import Profile
 from engine.render import _console
+from engine.render_rules import amount_text, window_text
 from engine.rulebook import Parameter, Rule, RuleSet
+from engine.tree import Node
 
 ZERO = Decimal("0.00")
 
@@ -47,55 +50,36 @@ class RuleChange:
     lines: tuple[ChangeLine, ...] = ()
 
 
-def _value(value: Any, unit: str | None = None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, Decimal):
-        if unit == "rate":
-            return format_rate(value)
-        if unit == "yuan":
-            return format_yuan(value)
-        return format(value, "f")
-    return str(value)
-
-
-def _ref(rules: RuleSet, ref: Any, unit: str) -> str:
-    if isinstance(ref, str) and ref.startswith("params."):
-        return ref
-    return _value(ref, unit)
-
-
 def amount_formula(rules: RuleSet, rule: Rule, lang: str = "zh") -> str:
     """The amount in symbols (parameters by name; their values are diffed step by step)."""
-    spec = rule.amount
-    zh = lang == "zh"
-    if spec is None:
-        return "—"
-    cap = (f"，封顶 {_ref(rules, spec.cap, 'yuan')}" if zh else f", capped at {_ref(rules, spec.cap, 'yuan')}") \
-        if spec.cap is not None else ""
-    if spec.form == "none":
-        return "无具体金额" if zh else "no stated amount"
-    if spec.form == "fixed":
-        return (f"定额 {_ref(rules, spec.value, 'yuan')}" if zh else f"fixed {_ref(rules, spec.value, 'yuan')}")
-    bases = spec.base if isinstance(spec.base, tuple) else (spec.base,)
-    if spec.form == "rate":
-        return f"{bases[0]} × {_ref(rules, spec.rate, 'rate')}{cap}"
-    return (f"按实际发生额 {' + '.join(bases)}{cap}" if zh else f"actual {' + '.join(bases)}{cap}")
+    return amount_text(rules, rule, None, lang, symbolic=True) or "—"
 
 
-def _window(rule: Rule) -> str:
-    return f"{rule.window_from or '…'} ~ {rule.window_to or 'open'}"
-
-
-def _steps(parameter: Parameter | None) -> dict[date, str]:
+def _steps(parameter: Parameter | None, lang: str) -> dict[date, str]:
     if parameter is None:
         return {}
-    return {s.start: _value(s.value, parameter.unit) for s in parameter.steps}
+    return {s.start: rate_or_value_text(s.value, parameter.unit, lang) for s in parameter.steps}
 
 
-def parameter_lines(name: str, before: Parameter | None, after: Parameter | None) -> list[ChangeLine]:
+def _floor(rule: Rule, lang: str) -> str:
+    floor = rule.floor
+    if floor is None:
+        return "—"
+    rate = floor.rate if isinstance(floor.rate, str) else rate_or_value_text(floor.rate, "rate", lang)
+    if lang == "zh":
+        return f"{floor.actual} 不低于 {floor.base} × {rate}"
+    return f"{floor.actual} at least {floor.base} × {rate}"
+
+
+def _conditions(rule: Rule) -> dict[str, Node]:
+    """The written conditions, parsed and written back canonically (so formatting, quotes and Chinese/English
+    codes do not count as changes)."""
+    return {expression(tree): tree for tree in rule.trees}
+
+
+def parameter_lines(name: str, before: Parameter | None, after: Parameter | None, lang: str = "zh") -> list[ChangeLine]:
     """One line per dated step that was added, removed or changed."""
-    old, new = _steps(before), _steps(after)
+    old, new = _steps(before, lang), _steps(after, lang)
     lines = []
     for start in sorted(set(old) | set(new)):
         if old.get(start) != new.get(start):
@@ -111,10 +95,11 @@ def _rule_lines(base: RuleSet, proposed: RuleSet, a: Rule, b: Rule, lang: str = 
                         ("event", lambda r: r.event or "—"), ("territory", lambda r: r.territory)):
         if get(a) != get(b):
             lines.append(ChangeLine(aspect, get(a), get(b)))
-    if _window(a) != _window(b):
-        lines.append(ChangeLine("window", _window(a), _window(b)))
-    removed = [c for c in a.conditions if c not in b.conditions]
-    added = [c for c in b.conditions if c not in a.conditions]
+    if window_text(a, lang) != window_text(b, lang):
+        lines.append(ChangeLine("window", window_text(a, lang), window_text(b, lang)))
+    old, new = _conditions(a), _conditions(b)
+    removed = [c for c in old if c not in new]
+    added = [c for c in new if c not in old]
     for condition in removed:
         lines.append(ChangeLine("conditions", condition, "—"))
     for condition in added:
@@ -122,7 +107,7 @@ def _rule_lines(base: RuleSet, proposed: RuleSet, a: Rule, b: Rule, lang: str = 
     if amount_formula(base, a, lang) != amount_formula(proposed, b, lang):
         lines.append(ChangeLine("amount", amount_formula(base, a, lang), amount_formula(proposed, b, lang)))
     if a.floor != b.floor:
-        lines.append(ChangeLine("floor", str(a.floor), str(b.floor)))
+        lines.append(ChangeLine("floor", _floor(a, lang), _floor(b, lang)))
     for aspect in ("tags", "supersedes", "withholds", "departments"):
         before, after = getattr(a, aspect), getattr(b, aspect)
         if tuple(before) != tuple(after):
@@ -132,7 +117,7 @@ def _rule_lines(base: RuleSet, proposed: RuleSet, a: Rule, b: Rule, lang: str = 
     from engine.rulebook import rule_params
 
     for name in sorted(rule_params(a) | rule_params(b)):
-        lines += parameter_lines(name, base.parameters.get(name), proposed.parameters.get(name))
+        lines += parameter_lines(name, base.parameters.get(name), proposed.parameters.get(name), lang)
     return lines
 
 
@@ -153,14 +138,15 @@ def compare_rules(base: RuleSet, proposed: RuleSet, lang: str = "zh") -> tuple[l
             changes.append(RuleChange(rule.id, "changed", other.title, other.title_en, tuple(lines)))
     for rule in proposed.rules:
         if rule.id not in base.by_id:
-            lines = [ChangeLine("amount", "—", amount_formula(proposed, rule, lang)), ChangeLine("window", "—", _window(rule))]
-            lines += [ChangeLine("conditions", "—", c) for c in rule.conditions]
+            lines = [ChangeLine("amount", "—", amount_formula(proposed, rule, lang)),
+                     ChangeLine("window", "—", window_text(rule, lang))]
+            lines += [ChangeLine("conditions", "—", c) for c in _conditions(rule)]
             changes.append(RuleChange(rule.id, "added", rule.title, rule.title_en, tuple(lines)))
     params: list[RuleChange] = []
     for name in list(base.parameters) + [n for n in proposed.parameters if n not in base.parameters]:
         before, after = base.parameters.get(name), proposed.parameters.get(name)
         status = "added" if before is None else "removed" if after is None else "changed"
-        lines = parameter_lines(name, before, after)
+        lines = parameter_lines(name, before, after, lang)
         if lines:
             shown = after or before
             params.append(RuleChange(f"params.{name}", status, shown.description, shown.description_en, tuple(lines)))

@@ -21,7 +21,7 @@ The search has a budget; when it runs out the answer is ``None`` (unknown) and c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -29,9 +29,9 @@ from typing import Any
 
 from engine import schema
 from engine.cities import CITIES
+from engine.describe import field_spec
 from engine.profile import OUTSIDE_LIAONING
 from engine.tree import (
-    NEGATED_OP,
     All,
     AnyOf,
     AsOf,
@@ -70,10 +70,7 @@ _TEXT = FieldKind(False, False, None)
 
 def field_kind(f: Field, event_type: str | None) -> FieldKind:
     """What values a field can take, from the profile schema."""
-    if f.scope == "entity":
-        spec = schema.ENTITY_BY_NAME.get(f.name)
-    else:
-        spec = schema.event_field(event_type, f.name) if event_type else None
+    spec = field_spec(f, event_type)
     if spec is None:
         return _TEXT
     kind = spec.kind
@@ -317,12 +314,10 @@ def flatten(node: Node) -> list[Node]:
 
 # -- back to the condition language (for messages and diffs) -------------------------------------
 
-def expression(node: Node, describe_value: Callable[[Any], str] | None = None) -> str:
+def expression(node: Node) -> str:
     """A tree written back in the condition language (normalised: English codes, ISO dates)."""
 
     def literal(value: Any) -> str:
-        if describe_value is not None:
-            return describe_value(value)
         if isinstance(value, bool):
             return "true" if value else "false"
         if isinstance(value, Decimal):
@@ -356,4 +351,4 @@ def expression(node: Node, describe_value: Callable[[Any], str] | None = None) -
     return go(node, top=True)
 
 
-__all__ = ["NEGATED_OP", "FieldKind", "Reasoner", "definitions_of", "expression", "field_kind", "flatten"]
+__all__ = ["FieldKind", "Reasoner", "definitions_of", "expression", "field_kind", "flatten"]
