@@ -203,3 +203,169 @@ def test_xlsx_cells_round_trip(tmp_path):
         assert got[1] == ("" if number is None else number)
         assert got[2] == ("" if money is None else pytest.approx(money / 100))
         assert got[3] == ("" if day is None else day)
+    # a second reader (openpyxl parses the XML itself), and the public xlsxwriter path gives the same cells
+    import openpyxl
+
+    import engine.batch.write as write
+
+    def cells(path: Path) -> list[tuple]:
+        sheet = openpyxl.load_workbook(path, read_only=True)["表"]
+        return [tuple(c.value for c in row) for row in sheet.iter_rows()]
+
+    fast = cells(tmp_path / "t.xlsx")
+    assert fast[0] == ("text", "number", "money", "day")
+    for got, want in zip(fast[1:], frame.iter_rows()):
+        text, number, money, day = want
+        if text is None or "\x01" not in text:  # openpyxl leaves the _xHHHH_ escape of a control character as it is
+            assert got[0] == text
+        assert got[1] == number
+        assert got[2] == (None if money is None else pytest.approx(money / 100))
+        assert (got[3].date() if got[3] is not None else None) == day
+    assert fast[2][0] == " leading" and fast[3][0] == "trailing " and fast[4][0] == "tab\there"
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(write, "_fast_path_available", lambda sheet, styles: False)
+    try:
+        write_output([table], tmp_path / "slow.xlsx", "xlsx", lambda outputs: {"outputs": outputs})
+    finally:
+        monkey.undo()
+    assert cells(tmp_path / "slow.xlsx") == fast
+
+
+# -- review findings: nothing dropped silently, nothing counted twice, no crash on the environment ---------------
+
+def _xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    for name, rows in sheets.items():
+        sheet = workbook.add_worksheet(name)
+        for i, row in enumerate(rows):
+            sheet.write_row(i, 0, row)
+    workbook.close()
+    return path
+
+
+def _codes(n: int, seed: int = 7) -> list[str]:
+    return synth.credit_codes(__import__("random").Random(seed), n, ["91"] * n, ["铁岭市"] * n)
+
+
+def test_invisible_blank_name_is_refused_like_parse_profile(tmp_path):
+    code = _codes(1)[0]
+    (tmp_path / "e.csv").write_text(f"统一社会信用代码,名称,所在城市\n{code},\u200b\u200b\u200b\u200b-,铁岭市\n", encoding="utf-8")
+    population = read_population(tmp_path / "e.csv")
+    assert population.entities.height == 0
+    assert population.errors.get_column("message_zh").to_list() == ["必填字段缺失"]
+
+
+def test_fallback_row_that_parse_profile_refuses_goes_to_errors(tmp_path, monkeypatch):
+    """Backstop: a fallback enterprise (evaluated by the per-profile engine) that parse_profile refuses is an
+    error row with its events, not a crash, and the others are renumbered and evaluated."""
+    import engine.batch.read as read
+    from engine.profile import FieldError, ProfileError
+
+    codes = _codes(3)
+    (tmp_path / "e.csv").write_text("统一社会信用代码,名称,所在城市,营业收入（万元）\n"
+                                    f"{codes[0]},甲,铁岭市,100\n{codes[1]},乙,铁岭市,1234.56789\n{codes[2]},丙,铁岭市,100\n",
+                                    encoding="utf-8")
+    (tmp_path / "v.csv").write_text(f"统一社会信用代码,类型,日期\n{codes[1]},PCT申请,2019-01-01\n{codes[2]},PCT申请,2019-01-01\n",
+                                    encoding="utf-8")
+    real = read.parse_profile
+
+    def refuse(data):
+        if data.get("name") == "乙":
+            raise ProfileError([FieldError(field="name", label_zh="名称", message_zh="测试", message_en="test")])
+        return real(data)
+
+    monkeypatch.setattr(read, "parse_profile", refuse)
+    population = read_population(tmp_path / "e.csv", tmp_path / "v.csv")
+    assert population.entities.get_column("name").to_list() == ["甲", "丙"]
+    assert population.entities.get_column("eid").to_list() == [0, 1]
+    assert population.events.get_column("eid").to_list() == [1]
+    assert population.errors.get_column("row").to_list() == [3, 2]
+    assert population.errors.get_column("table").to_list() == ["enterprises", "events"]
+    population.check_accounting()
+    result = run_batch(tmp_path / "e.csv", tmp_path / "v.csv", as_of=AS_OF, out=tmp_path / "out", fmt="jsonl")
+    assert result.error_rows == 2 and result.rows_in == result.rows_accounted
+
+
+def test_unclassified_data_sheet_is_reported_not_skipped(tmp_path, capsys):
+    codes = _codes(3)
+    head = ["统一社会信用代码", "名称", "所在城市"]
+    path = _xlsx(tmp_path / "in.xlsx", {
+        "企业": [head, [codes[0], "甲", "铁岭市"]],
+        "企业（续）": [["名称", "所在城市", "备注"], ["乙", "铁岭市", ""], ["丙", "铁岭市", ""]],  # known headers, no credit code
+        "事件": [["说明"], ["没有表头的事件"]],  # named as data, no header row
+        "说明": [["本工作簿的说明"]],  # no data: ignored
+    })
+    population = read_population(path)
+    skipped = population.errors.filter(pl.col("table") == "sheets")
+    assert skipped.get_column("sheet").to_list() == ["企业（续）", "事件"]
+    assert skipped.get_column("value").to_list() == ["2", "2"]
+    assert "2行数据未计入" in skipped.get_column("message_zh")[0]
+    population.check_accounting()
+    code = main(["batch", str(path), "--as-of", "2019-12-31", "-o", str(tmp_path / "out.xlsx")])
+    assert code == EXIT_ROW_ERRORS
+
+
+def test_column_of_the_other_table_is_noted(tmp_path):
+    code = _codes(1)[0]
+    (tmp_path / "e.csv").write_text(f"统一社会信用代码,名称,所在城市,费用\n{code},甲,铁岭市,100\n", encoding="utf-8")
+    notes = read_population(tmp_path / "e.csv").notes
+    assert any("「费用」属于事件表" in n for n in notes)
+
+
+def test_events_given_twice_are_refused(tmp_path):
+    from engine.batch.sources import BadInput
+
+    with pytest.raises(BadInput, match="already holds events"):
+        read_population(SAMPLE, SAMPLE_CSV[1])
+    with pytest.raises(BadInput, match="enterprise file"):
+        read_population(SAMPLE_CSV[0], SAMPLE_CSV[0])
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(SAMPLE_CSV[0].read_bytes())
+    with pytest.raises(BadInput, match="a copy"):
+        read_population(SAMPLE_CSV[0], copy)
+
+
+def test_accounting_checks_rows_not_counts(tmp_path, monkeypatch):
+    """A row both evaluated and refused, with another row lost, balances the counts but not the rows."""
+    from engine.batch.read import AccountingError
+
+    population = read_population(*SAMPLE_CSV)
+    population.check_accounting()
+    refused = population.errors.filter(pl.col("table") == "enterprises").select("_t", "_p").unique()
+    assert refused.height
+    wrong = population.errors.with_columns(  # move the first refused row onto an evaluated one
+        pl.when((pl.col("_t") == refused["_t"][0]) & (pl.col("_p") == refused["_p"][0]))
+        .then(population.entities["_p"][0]).otherwise(pl.col("_p")).alias("_p"))
+    assert wrong.select("table", "_t", "_p").unique().height == population.errors.select("table", "_t", "_p").unique().height
+    population.errors = wrong
+    with pytest.raises(AccountingError):
+        population.check_accounting()
+    import engine.batch.run as run
+
+    monkeypatch.setattr(run, "read_population", lambda *a, **k: population)
+    out = tmp_path / "out"
+    with pytest.raises(AccountingError):
+        run_batch(*SAMPLE_CSV, as_of=AS_OF, out=out, fmt="csv")
+    assert not out.exists()  # nothing written
+
+
+def test_full_disk_is_exit_3_not_a_crash(tmp_path, monkeypatch, capsys):
+    import engine.batch.write as write
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(write, "_write_table", full)
+    code = main(["batch", str(SAMPLE), "--as-of", "2019-12-31", "-o", str(tmp_path / "out"), "--format", "csv"])
+    assert code == EXIT_BAD_INPUT
+    assert "No space left" in capsys.readouterr().err
+
+
+def test_workers_overrides_an_inherited_thread_setting(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setenv("POLARS_MAX_THREADS", "7")
+    main(["batch", str(SAMPLE), "--as-of", "2019-12-31", "-o", str(tmp_path / "out.xlsx"), "--workers", "2"])
+    assert os.environ["POLARS_MAX_THREADS"] == "2"

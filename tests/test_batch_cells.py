@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from engine import schema
-from engine.batch.cells import SCALE, parse_column
+from engine.batch.cells import SCALE, blank_mask, parse_column
 from engine.credit_code import check_character
 from engine.profile import _blank, parse_value
 from engine.textnorm import ParseError
@@ -17,11 +17,16 @@ from engine.textnorm import ParseError
 GOOD_CODE = "91211200MA0000000" + check_character("91211200MA0000000")
 BAD_CHECK = GOOD_CODE[:17] + ("0" if GOOD_CODE[17] != "0" else "1")
 
+# Blank to parse_profile once normalise_text has removed invisible characters and spaces, however long they are.
+INVISIBLE_BLANKS = ["\u200b\u200b\u200b\u200b-", "\ufeff\u200c\u200d\u2060 N/A ", " \u3000 无数据\u3000\u3000 ", "\u00a0" * 6 + "／",
+                    "n\u200b/\u200ba", "\x1c\x1d—\x1e\x1f", "\u200b" * 9]
+
 CELLS = {
     "credit_code": [GOOD_CODE, BAD_CHECK, GOOD_CODE.lower(), f" {GOOD_CODE} ", GOOD_CODE[:17], "91211200MA000000O1", "", "-",
                     "９１２１１２００ＭＡ００００００００"],
-    "name": ["阜新市测试科技有限公司", "  两个  空格 ", "ＡＢＣ（阜新）有限公司", "Acme\u200b Ltd", "x" * 501, "N/A", "—", "名称"],
-    "city": ["阜新市", "阜新", " 铁岭市 ", "辽宁省阜新市", "Fuxin", "fuxin city", "210900", "北京市", "", "大连"],
+    "name": ["阜新市测试科技有限公司", "  两个  空格 ", "ＡＢＣ（阜新）有限公司", "Acme\u200b Ltd", "x" * 501, "N/A", "—", "名称",
+             *INVISIBLE_BLANKS],
+    "city": ["阜新市", "阜新", " 铁岭市 ", "辽宁省阜新市", "Fuxin", "fuxin city", "210900", "北京市", "", "大连", *INVISIBLE_BLANKS],
     "employees": ["10", "１２", " 27 ", "1,200", "1200人", "12.5", "-3", "很多", "0", "999999999999999"],
     "revenue_wan": ["1234.5", "1,234.5678", "1234.56789", "70%", "1,5", "-1", "0.0001", "１２３.４"],
     "high_tech": ["是", "否", "√", "×", "Y", "n", "TRUE", "0", "1", "也许", "有"],
@@ -103,6 +108,12 @@ def test_mixed_spreadsheet_columns_match_parse_value():
     _check(spec, pl.Series(cells, dtype=pl.Object))
     spec = _spec("cost")
     _check(spec, pl.Series([10000.0, "10,000元", 5, Decimal("1.005"), "x"], dtype=pl.Object))
+
+
+def test_blank_mask_is_profile_blank():
+    cells = [*INVISIBLE_BLANKS, "-", "", "  ", "N/A", "n/a", "无数据", "—", "/", "x", "-x", "N/A/", "\u200b-\u200bx", "无 数据", None]
+    for series in (pl.Series(cells, dtype=pl.String), pl.Series(cells, dtype=pl.Object)):
+        assert blank_mask(series).to_list() == [_blank(v) for v in cells]
 
 
 def test_credit_code_warning_is_kept():

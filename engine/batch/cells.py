@@ -21,20 +21,24 @@ from typing import Any
 import polars as pl
 
 from engine import schema
+from engine.credit_code import ALPHABET, WEIGHTS
 from engine.profile import _blank, parse_value
-from engine.textnorm import ParseError
+from engine.textnorm import MAX_AMOUNT_YUAN, ParseError
 
 SCALE = {schema.MONEY: 2, schema.NUMBER: 4, schema.INT: 0}
-MAX_AMOUNT_FEN = 10 ** 14  # parse_amount's 10^12 yuan limit
+MAX_AMOUNT_FEN = int(MAX_AMOUNT_YUAN) * 100  # parse_amount's limit, in fen
 
 # Text that NFKC normalisation, invisible-character removal and space collapsing leave unchanged.
 _SAFE = r"[\x21-\x7E\x{4E00}-\x{9FFF}\x{3400}-\x{4DBF}\x{3001}\x{3002}\x{300A}-\x{300F}\x{2018}\x{2019}\x{201C}\x{201D}\x{00B7}\x{2014}]"
 _TEXT_OK = rf"^{_SAFE}+(?: {_SAFE}+)*$"
-_CODE_OK = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
+_CODE_OK = rf"^[{ALPHABET}]{{18}}$"  # GB 32100-2015 characters (ALPHABET holds no regex metacharacter)
 # ASCII digits only: the regex engine's \d also matches full-width digits, which only parse_value reads.
 _DECIMAL = {2: r"^[0-9]{1,13}(?:\.[0-9]{1,2})?$", 4: r"^[0-9]{1,11}(?:\.[0-9]{1,4})?$"}
 _INT_OK = r"^[0-9]{1,15}$"
 _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# Characters that may vanish (or merge into a neighbour) in normalise_text: whitespace incl. Python's
+# \x1c-\x1f, separators, format characters (zero-width space, BOM…) and combining marks.
+_IGNORABLE = r"[\s\x1c-\x1f\p{Z}\p{Cf}\p{M}]"
 
 
 @dataclass
@@ -73,7 +77,10 @@ def blank_mask(raw: pl.Series) -> pl.Series:
         return pl.Series([_blank(v) for v in raw.to_list()], dtype=pl.Boolean)
     if raw.dtype != pl.String:
         return raw.is_null()
-    short = raw.str.strip_chars().str.len_chars() <= 4
+    # A superset of the cells whose ``normalise_text`` is one of _blank's spellings (at most 3 characters):
+    # drop every character NFKC or ``normalise_text`` may remove (spaces, format/invisible characters,
+    # combining marks) and keep what is still short; ``_blank`` itself then decides, once per distinct value.
+    short = raw.str.replace_all(_IGNORABLE, "").str.len_chars() <= 4
     candidates = raw.filter(short.fill_null(False)).unique()
     blanks = [v for v in candidates.to_list() if v is not None and _blank(v)]
     return (raw.is_null() | raw.is_in(blanks)).fill_null(True) if blanks else raw.is_null()
@@ -285,13 +292,13 @@ def _fast_float(raw: pl.Series, factor: int, limit: int) -> tuple[pl.Series, pl.
     return k, ok
 
 
-_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+# Alphabet index per ASCII byte (-1: not a code character), from engine.credit_code.ALPHABET itself.
+_VALUE_OF_BYTE = pl.Series([ALPHABET.find(chr(b)) for b in range(256)], dtype=pl.Int32)
 
 
 def _byte_value(byte: pl.Expr) -> pl.Expr:
-    """Alphabet index of an ASCII byte of a well-formed code: base-36 digit minus the skipped letters I O S V Z."""
-    v = pl.when(byte < 58).then(byte - 48).otherwise(byte - 55).cast(pl.Int32)
-    return v - (v > 18).cast(pl.Int32) - (v > 24).cast(pl.Int32) - (v > 28).cast(pl.Int32) - (v > 31).cast(pl.Int32)
+    """Alphabet index of a byte of a well-formed code (``ALPHABET.index``), by table lookup."""
+    return pl.lit(_VALUE_OF_BYTE).gather(byte)
 
 
 def _check_ok(raw: pl.Series, well_formed: pl.Series) -> pl.Series:
@@ -302,7 +309,7 @@ def _check_ok(raw: pl.Series, well_formed: pl.Series) -> pl.Series:
     well_formed = well_formed.fill_null(False)
     codes = raw.filter(well_formed).cast(pl.Binary).bin.reinterpret(dtype=pl.Array(pl.UInt8, 18))
     byte = pl.col("b").arr.get
-    total = pl.sum_horizontal([_byte_value(byte(i)) * w for i, w in enumerate(_WEIGHTS)])
+    total = pl.sum_horizontal([_byte_value(byte(i)) * w for i, w in enumerate(WEIGHTS)])
     match = pl.DataFrame({"b": codes}).select(((31 - total % 31) % 31 == _byte_value(byte(17))).alias("ok")).to_series()
     if len(match) == len(raw):
         return match

@@ -44,7 +44,15 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None:
         if args.workers < 1:
             raise CliError("--workers 应为正整数 / --workers must be a positive number", EXIT_USAGE)
-        os.environ.setdefault("POLARS_MAX_THREADS", str(args.workers))
+        # Assigned, not setdefault: an inherited POLARS_MAX_THREADS must not silently win over --workers.
+        os.environ["POLARS_MAX_THREADS"] = str(args.workers)
+        if "polars" in sys.modules:  # only in-process callers: the pool is fixed once polars is imported
+            import polars
+
+            if polars.thread_pool_size() != args.workers:
+                print(f"--workers {args.workers} 未生效：polars 已按 {polars.thread_pool_size()} 个线程启动 / "
+                      f"--workers {args.workers} not applied: polars already runs {polars.thread_pool_size()} threads "
+                      "(the manifest records both)", file=sys.stderr)
     if args.chunk_rows is not None and args.chunk_rows < 1:
         raise CliError("--chunk-rows 应为正整数 / --chunk-rows must be a positive number", EXIT_USAGE)
     ruleset = load_ruleset(args.rules)
@@ -60,8 +68,12 @@ def run(args: argparse.Namespace) -> int:
                                chunk_rows=args.chunk_rows)
         except BadInput as exc:
             raise CliError(exc.message_en if lang == "en" else f"{exc.message_zh}\n{exc.message_en}", EXIT_BAD_INPUT) from None
-        except (IsADirectoryError, NotADirectoryError, PermissionError) as exc:
-            raise CliError(f"无法写入输出 / cannot write the output: {exc}", EXIT_BAD_INPUT) from None
+        except Exception as exc:
+            if not _io_failure(exc):
+                raise
+            raise CliError(f"无法读写文件（磁盘已满、只读文件系统、无权限或路径不对？）：{exc}\n"
+                           f"cannot read or write a file (disk full, read-only file system, no permission or wrong path?): "
+                           f"{exc}", EXIT_BAD_INPUT) from None
     stable = result.manifest["stable"]
     total = stable["results"]["total_yuan"]
     written = ", ".join(str(p) for p in result.files[:1]) + (f" (+{len(result.files) - 1})" if len(result.files) > 1 else "")
@@ -74,15 +86,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"评估企业 {stable['rows']['enterprises_evaluated']} 家，补贴 {stable['results']['benefit_lines']} 条，"
               f"合计 {total} 元，待定 {stable['results']['undetermined']} 条", file=sys.stderr)
     print(result.accounting_line(lang))
-    if result.rows_accounted != result.rows_in:  # never expected: every row is evaluated or in the errors table
-        print("rows in != rows accounted", file=sys.stderr)
-        return EXIT_ROW_ERRORS
     if not result.clean:
         hint = ("some rows had errors: see the errors table" if lang == "en"
                 else "部分行有错误，详见“错误”表；其余行已正常评估并写出")
         print(hint, file=sys.stderr)
         return EXIT_ROW_ERRORS
     return EXIT_OK
+
+
+def _io_failure(exc: BaseException) -> bool:
+    """The environment refused a read or write (full disk, read-only file system, permissions…): exit 3, not a bug.
+
+    OSError itself; xlsxwriter's file errors; polars' parquet writer, which reports the OS error as a ComputeError.
+    """
+    if isinstance(exc, OSError):
+        return True
+    from xlsxwriter.exceptions import XlsxFileError
+
+    if isinstance(exc, XlsxFileError):
+        return True
+    import polars
+
+    return isinstance(exc, polars.exceptions.ComputeError) and "(os error " in str(exc)
 
 
 class _progress:

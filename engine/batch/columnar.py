@@ -25,14 +25,14 @@ import polars as pl
 
 from engine import schema
 from engine.batch.compile import column, derived_column, truth
-from engine.batch.money import decimals_of, fen_of, floor_fen, rate_parts, times_rate, yuan_text
+from engine.batch.money import decimals_of, fen_of, fen_or_none, floor_fen, rate_parts, times_rate, yuan_text
 from engine.conditions import bind, bind_by_event_date
-from engine.describe import describe, field_label, rate_or_value_text
-from engine.evaluate import compiled_tree, conditions_of, withholds
+from engine.describe import describe
+from engine.evaluate import REASONS, caveat, compiled_tree, conditions_of, derived_title, missing_fact, param_text, withholds
 from engine.money import format_rate
 from engine.results import Evaluation
 from engine.rulebook import Rule, RuleSet
-from engine.tree import Field, Node, derived_of, fields_of, params_of
+from engine.tree import Node, derived_of, fields_of, params_of
 
 KEY = {"eid": pl.Int64, "rule": pl.String, "rule_pos": pl.Int64, "idx": pl.Int64}
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
@@ -45,9 +45,6 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "undetermined": {**KEY, "missing": pl.List(pl.String), "reason": pl.String},
     "totals": {"eid": pl.Int64, "total": pl.Int64, "lines": pl.Int64, "ignored": pl.Int64},
 }
-REASONS = {"conditions": ("缺少所需信息，无法判断", "a needed fact is missing"),
-           "amount": ("条件满足，但计算金额所需的信息缺失", "eligible, but a fact needed for the amount is missing"),
-           "requirement": ("要求适用，但判断是否达标所需的信息缺失", "the requirement applies, but a fact needed to check it is missing")}
 _EMPTY = pl.lit([], dtype=pl.List(pl.String))
 _SEP = "\x1f"  # joins missing-fact names (which never contain it) while building their lists
 
@@ -124,12 +121,22 @@ class ColumnarEvaluator:
                 inner = self.missing(self.plans[name], None).list.join(_SEP)
                 parts.append(pl.when(unknown & pl.col(derived_column(name)).is_null() & (inner != "")).then(inner))
                 names.append("")  # a derived fact's list may repeat any name
+            for name in sorted(params_of(written)):  # a parameter with no value at the decision date
+                parts.append(pl.when(unknown & self.param_gap(plan.rule, name, event_type)).then(pl.lit(f"params.{name}")))
+                names.append(f"params.{name}")
         if not parts:
             return _EMPTY
         listed = _listed(parts)
         if "" not in names and len(set(names)) == len(names):
             return listed  # distinct names only: list.unique (a per-row list.eval, slow) would change nothing
         return listed.list.unique(maintain_order=True)
+
+    def param_gap(self, rule: Rule, name: str, event_type: str | None) -> pl.Expr:
+        """True where ``params.name`` has no value at the decision date (as_of, or the event's date)."""
+        if rule.event is None or event_type is None:
+            return pl.lit(self.rules.param_at(name, self.as_of) is None)
+        starts = [start for start, _ in self.rules.parameters[name].step_values()]
+        return pl.col("event.date") < pl.lit(min(starts), dtype=pl.Date) if starts else pl.lit(True)
 
     def entity_columns(self, event_type: str) -> list[str]:
         """Entity fields and derived facts the rules of ``event_type`` read (for their missing facts too)."""
@@ -152,7 +159,7 @@ class ColumnarEvaluator:
     def label_expr(self, missing: pl.Expr, event_type: str | None, lang: str) -> pl.Expr:
         table = self.labels[lang][event_type]
         joiner = "、" if lang == "zh" else ", "
-        return missing.list.eval(pl.element().replace_strict(table, default=pl.element(), return_dtype=pl.String)).list.join(joiner)
+        return missing.list.eval(pl.element().replace_strict(table, return_dtype=pl.String)).list.join(joiner)
 
     # -- parameters ------------------------------------------------------------------------------
     def param(self, rule: Rule, ref, transform: Callable[[Decimal], object], dtype: pl.DataType) -> tuple[pl.Expr | None, pl.Expr]:
@@ -305,7 +312,7 @@ class ColumnarEvaluator:
                    pl.when(gap).then(pl.lit(str(spec.rate)))]
         frame = frame.with_columns(_listed(lacking).alias("_lacking"))
         lacking_rows = frame.filter(pl.col("_lacking").list.len() > 0).select(
-            *base, pl.col("_lacking").alias("missing"), pl.lit("requirement").alias("reason"))
+            *base, pl.col("_lacking").alias("missing"), pl.lit("floor").alias("reason"))
         checked = frame.filter(pl.col("_lacking").list.len() == 0).with_columns(
             times_rate(pl.col(spec.base), numerator, k).alias("_floor"), pl.col(spec.actual).alias("_actual"))
         short = pl.col("_actual") < pl.col("_floor")
@@ -347,17 +354,8 @@ class ColumnarEvaluator:
         return entities
 
     def reason(self, exclusion: Rule, when: date, lang: str) -> str:
-        def derived_title(name: str) -> str:
-            rule = self.rules.by_id.get(name)
-            return rule.title_in(lang) if rule else name
-
-        def param_text(name: str) -> str:
-            parameter = self.rules.parameters[name]
-            value = rate_or_value_text(parameter.value_at(when), parameter.unit, lang)
-            label = parameter.description_en if lang == "en" and parameter.description_en else parameter.description
-            return f"{label}（{value}）" if lang == "zh" else f"{label} ({value})"
-
-        texts = [describe(c.tree, exclusion.event, lang, derived_title, param_text)
+        texts = [describe(c.tree, exclusion.event, lang, lambda name: derived_title(self.rules, name, lang),
+                          lambda name: param_text(self.rules, name, when, lang))
                  for c in conditions_of(self.rules, exclusion) if not c.implicit]
         return ("；" if lang == "zh" else "; ").join(texts)
 
@@ -383,13 +381,13 @@ class ColumnarEvaluator:
                 withheld_parts.append(self.withheld_rows(held, applicable, events))
             kept = part.filter(pl.col("_by").is_null())
             for lang in ("zh", "en"):
-                caveat = pl.lit(None, dtype=pl.String)
+                worded = pl.lit(None, dtype=pl.String)
                 for x in reversed(applicable):
                     labels = self.label_expr(pl.col(f"!{x.id}.missing"), x.event, lang)
-                    text = (pl.concat_str([pl.lit(f"未能核查「{x.title}」（{x.id}）：缺少"), labels]) if lang == "zh"
-                            else pl.concat_str([pl.lit(f"{x.title_en} ({x.id}) could not be checked: missing "), labels]))
-                    caveat = pl.when(pl.col("_unsure") == x.id).then(text).otherwise(caveat)
-                kept = kept.with_columns(caveat.alias(f"caveat_{lang}"))
+                    prefix = caveat(x, [])[0 if lang == "zh" else 1]  # the engine's own words, labels appended
+                    text = pl.concat_str([pl.lit(prefix), labels])
+                    worded = pl.when(pl.col("_unsure") == x.id).then(text).otherwise(worded)
+                kept = kept.with_columns(worded.alias(f"caveat_{lang}"))
             kept_parts.append(kept.select(list(SCHEMAS["lines"])))
         kept = _stack(kept_parts, "lines")
         return kept, _stack(withheld_parts, "withheld")
@@ -443,18 +441,14 @@ class ColumnarEvaluator:
 
 
 def missing_labels(rules: RuleSet, lang: str) -> dict[str | None, dict[str, str]]:
-    """Missing-fact name → label as ``engine.evaluate`` words it, per event type (None: entity rules)."""
+    """Missing-fact name → label as ``engine.evaluate.missing_fact`` words it, per event type (None: entity rules)."""
     out: dict[str | None, dict[str, str]] = {}
-    params = {f"params.{p}": (f"参数{p}在该日期无取值" if lang == "zh" else f"parameter {p} has no value at that date")
-              for p in rules.parameters}
     for event_type in [None, *schema.EVENT_BY_CODE]:
-        table = dict(params)
-        for spec in schema.ENTITY_FIELDS:
-            table[spec.name] = field_label(Field("entity", spec.name), event_type, lang)
+        names = [f"params.{p}" for p in rules.parameters] + [spec.name for spec in schema.ENTITY_FIELDS]
         if event_type is not None:
-            for spec in schema.EVENT_BY_CODE[event_type].fields + schema.EVENT_COMMON:
-                table[f"event.{spec.name}"] = field_label(Field("event", spec.name), event_type, lang)
-        out[event_type] = table
+            names += [f"event.{spec.name}" for spec in schema.EVENT_BY_CODE[event_type].fields + schema.EVENT_COMMON]
+        facts = [missing_fact(name, event_type) for name in names]
+        out[event_type] = {f.field: (f.label_zh if lang == "zh" else f.label_en) for f in facts}
     return out
 
 
@@ -485,10 +479,6 @@ def _stack(frames: list[pl.DataFrame], name: str) -> pl.DataFrame:
 
 # -- the per-profile engine's results as the same rows ----------------------------------------------
 
-def _fen(value: Decimal | None) -> int | None:
-    return None if value is None else int(Decimal(value).scaleb(2))
-
-
 def rows_from_evaluation(eid: int, evaluation: Evaluation, rules: RuleSet) -> Results:
     """An ``engine.evaluate`` result as batch result rows (used for fallback enterprises and in tests)."""
     pos = {r.id: i for i, r in enumerate(rules.rules)}
@@ -497,20 +487,20 @@ def rows_from_evaluation(eid: int, evaluation: Evaluation, rules: RuleSet) -> Re
         return {"eid": eid, "rule": header.rule_id, "rule_pos": pos[header.rule_id],
                 "idx": header.event.index if header.event is not None else None}
 
-    reason = {v[0]: k for k, v in REASONS.items()}
-    lines = [{**key(b), "amount": _fen(b.amount), "calculation": b.calculation,
+    reason = {v[0]: k for k, v in REASONS.items()}  # the engine's own words: an unknown one is a KeyError, not a guess
+    lines = [{**key(b), "amount": fen_or_none(b.amount), "calculation": b.calculation,
               "caveat_zh": "；".join(b.caveats_zh) or None, "caveat_en": "; ".join(b.caveats_en) or None}
              for b in evaluation.benefits]
-    requirements = [{**key(r), "status": r.status, "floor": _fen(r.floor), "actual": _fen(r.actual),
-                     "shortfall": _fen(r.shortfall), "calculation": r.calculation} for r in evaluation.requirements]
-    withheld = [{**key(w.line), "amount": _fen(w.line.amount), "calculation": w.line.calculation,
+    requirements = [{**key(r), "status": r.status, "floor": fen_or_none(r.floor), "actual": fen_or_none(r.actual),
+                     "shortfall": fen_or_none(r.shortfall), "calculation": r.calculation} for r in evaluation.requirements]
+    withheld = [{**key(w.line), "amount": fen_or_none(w.line.amount), "calculation": w.line.calculation,
                  "exclusion": w.exclusion.rule_id, "exclusion_idx": w.exclusion.event.index if w.exclusion.event else None,
                  "reason_zh": w.reason_zh, "reason_en": w.reason_en} for w in evaluation.withheld]
-    superseded = [{**key(s.line), "amount": _fen(s.line.amount), "calculation": s.line.calculation, "by_rule": s.by_rule_id}
+    superseded = [{**key(s.line), "amount": fen_or_none(s.line.amount), "calculation": s.line.calculation, "by_rule": s.by_rule_id}
                   for s in evaluation.superseded]
-    undetermined = [{**key(u), "missing": [m.field for m in u.missing], "reason": reason.get(u.reason_zh, "conditions")}
+    undetermined = [{**key(u), "missing": [m.field for m in u.missing], "reason": reason[u.reason_zh]}
                     for u in evaluation.undetermined]
-    totals = [{"eid": eid, "total": _fen(evaluation.total), "lines": len(evaluation.benefits),
+    totals = [{"eid": eid, "total": fen_or_none(evaluation.total), "lines": len(evaluation.benefits),
                "ignored": len(evaluation.ignored_events)}]
     data = {"lines": lines, "requirements": requirements, "withheld": withheld, "superseded": superseded,
             "undetermined": undetermined, "totals": totals}

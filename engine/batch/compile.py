@@ -18,7 +18,7 @@ from decimal import Decimal
 import polars as pl
 
 from engine import schema
-from engine.batch.cells import SCALE
+from engine.batch.cells import SCALE, dtype_for
 from engine.describe import field_spec
 from engine.tree import All, AnyOf, AsOf, Compare, Const, Contains, Derived, Field, Node, Not, OneOf, Param
 
@@ -76,14 +76,11 @@ def _kind(f: Field, event_type: str | None) -> str:
 
 
 def _dtype(f: Field, event_type: str | None) -> pl.DataType:
-    kind = _kind(f, event_type)
-    if kind == schema.BOOL:
-        return pl.Boolean()
-    if kind in SCALE:
-        return pl.Int64()
-    if kind == schema.DATE:
-        return pl.Date()
-    return pl.String()
+    """The column's dtype, as ``engine.batch.cells`` stores the field."""
+    spec = field_spec(f, event_type)
+    if spec is None:
+        raise ValueError(f"unknown field {f}")
+    return dtype_for(spec)
 
 
 def _literal(f: Field, value, event_type: str | None):

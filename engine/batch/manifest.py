@@ -16,8 +16,8 @@ import polars as pl
 
 import engine
 from engine.batch.columnar import Results
+from engine.batch.money import plain_yuan
 from engine.batch.read import Population
-from engine.batch.sources import ENTERPRISES, EVENTS
 from engine.batch.write import sha256_of
 from engine.rulebook import RuleSet
 
@@ -29,11 +29,6 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def yuan(fen: int | None) -> str:
-    fen = int(fen or 0)
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
 def stable_part(population: Population, results: Results, rules: RuleSet, as_of: date, fmt: str, lang: str,
                 outputs: list[dict]) -> dict:
     accounted = population.rows_accounted()
@@ -43,13 +38,13 @@ def stable_part(population: Population, results: Results, rules: RuleSet, as_of:
         "balanced": accounted == population.rows_in,
         "enterprises_evaluated": population.entities.height,
         "events_counted": population.events.height,
-        "rows_with_errors": population.errors.select("_t", "_p").unique().height,
+        "rows_with_errors": population.error_rows,
         "error_messages": population.errors.height,
         "evaluated_by_per_profile_engine": int(population.entities.get_column("fallback").sum()),
     }
     counts = {
         "benefit_lines": results.lines.height,
-        "total_yuan": yuan(results.lines.get_column("amount").sum()),
+        "total_yuan": plain_yuan(results.lines.get_column("amount").sum()),
         "undetermined": results.undetermined.height,
         "requirements_checked": results.requirements.height,
         "requirements_violated": int((results.requirements.get_column("status") == "violated").sum()),
@@ -89,11 +84,3 @@ def run_part(timings: dict[str, float], total: float, workers: int | None) -> di
         "python": platform.python_version(),
         "polars": pl.__version__,
     }
-
-
-def rows_summary(population: Population) -> dict:
-    return {"enterprises": population.rows_in[ENTERPRISES], "events": population.rows_in[EVENTS]}
-
-
-def write_target(out: Path) -> Path:
-    return out

@@ -39,6 +39,18 @@ def fen_of(value: Decimal) -> int:
     return int(to_fen(Decimal(value)).scaleb(2))
 
 
+def fen_or_none(value: Decimal | None) -> int | None:
+    """``fen_of`` that passes None through (an engine amount that is not stated)."""
+    return None if value is None else fen_of(value)
+
+
+def plain_yuan(fen: int | None) -> str:
+    """A whole number of fen as exact yuan text without separators (None counts as 0): 1234567 → "12345.67"."""
+    fen = int(fen or 0)
+    sign, fen = ("-", -fen) if fen < 0 else ("", fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
 def floor_fen(value: Decimal) -> int:
     """floor(value × 100): ``amount_fen > floor_fen(cap)`` ⟺ ``amount > cap`` for whole-fen amounts."""
     return int(Decimal(value).scaleb(2).to_integral_value(rounding=ROUND_FLOOR))

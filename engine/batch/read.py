@@ -23,8 +23,8 @@ import polars as pl
 
 from engine import schema
 from engine.batch.cells import SCALE, Parsed, constant, dtype_for, parse_column
-from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, RawTable, read_tables
-from engine.profile import Profile, parse_profile
+from engine.batch.sources import ENTERPRISES, EVENTS, SKIPPED, BadInput, RawTable, read_tables
+from engine.profile import Profile, ProfileError, parse_profile
 from engine.size_class import THRESHOLDS
 
 ERROR_COLUMNS = {"source": pl.String, "sheet": pl.String, "row": pl.Int64, "column": pl.String, "field": pl.String,
@@ -33,6 +33,10 @@ ERROR_COLUMNS = {"source": pl.String, "sheet": pl.String, "row": pl.Int64, "colu
 ENTITY_ACTION = ("该企业行未评估", "this enterprise row was not evaluated")
 EVENT_ACTION = ("该事件行未计入", "this event row was not counted")
 REQUIRED_HEADERS = ("credit_code", "name", "city")
+
+
+class AccountingError(RuntimeError):
+    """Some input row is neither evaluated nor in the errors table, or is both: a bug, never a user error."""
 
 
 @dataclass
@@ -57,7 +61,6 @@ class Population:
     notes: list[str] = field(default_factory=list)
     tables: list[RawTable] = field(default_factory=list, repr=False)
     field_columns: list[dict[str, int]] = field(default_factory=list, repr=False)
-    _events_by_eid: dict[int, list[tuple[int, int]]] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return self.entities.height
@@ -68,22 +71,51 @@ class Population:
         counts = {kind: int((rejected["table"] == kind).sum()) for kind in (ENTERPRISES, EVENTS)}
         return {ENTERPRISES: self.entities.height + counts[ENTERPRISES], EVENTS: self.events.height + counts[EVENTS]}
 
+    @property
+    def error_rows(self) -> int:
+        """Input rows with at least one error (a row may have several error messages)."""
+        return self.errors.select("_t", "_p").unique().height
+
+    def check_accounting(self) -> None:
+        """Raise ``AccountingError`` unless, per table kind, the evaluated rows and the rows in the errors
+        table (by table and position) are disjoint and together exactly the input rows."""
+        key = {"_t": pl.Int64, "_p": pl.Int64}
+        for kind, evaluated in ((ENTERPRISES, self.entities), (EVENTS, self.events)):
+            tables = [(i, t) for i, t in enumerate(self.tables) if t.kind == kind]
+            expected = pl.concat([pl.DataFrame({"_t": constant(i, t.height, pl.Int64()),
+                                                "_p": pl.int_range(0, t.height, eager=True, dtype=pl.Int64)})
+                                  for i, t in tables] or [pl.DataFrame(schema=key)], how="vertical")
+            used = evaluated.select(pl.col("_t").cast(pl.Int64), pl.col("_p").cast(pl.Int64))
+            rejected = self.errors.filter(pl.col("table") == kind).select("_t", "_p").unique()
+            problems = []
+            if expected.height != self.rows_in[kind]:
+                problems.append(f"rows_in says {self.rows_in[kind]}, the tables hold {expected.height}")
+            if used.is_duplicated().any():
+                problems.append("a row was evaluated twice")
+            both = used.join(rejected, on=["_t", "_p"], how="semi")
+            if both.height:
+                problems.append(f"{both.height} row(s) both evaluated and in the errors table")
+            union = pl.concat([used, rejected], how="vertical").unique()
+            if union.height != expected.height or union.join(expected, on=["_t", "_p"], how="anti").height \
+                    or expected.join(union, on=["_t", "_p"], how="anti").height:
+                lost = expected.join(union, on=["_t", "_p"], how="anti").height
+                problems.append(f"{lost} input row(s) neither evaluated nor in the errors table")
+            if problems:
+                raise AccountingError(f"{kind}: " + "; ".join(problems))
+
     def raw_profile(self, eid: int) -> dict[str, Any]:
         """The enterprise's cells as the file holds them (field name → raw value, events nested)."""
         t, p = self.entities.get_column("_t")[eid], self.entities.get_column("_p")[eid]
         data = {name: self.tables[t].columns[j][p] for name, j in self.field_columns[t].items()}
         data["events"] = [{name: self.tables[et].columns[j][ep] for name, j in self.field_columns[et].items()}
-                          for et, ep in self._event_cells().get(eid, ())]
+                          for et, ep in self._event_cells(eid)]
         return data
 
-    def _event_cells(self) -> dict[int, list[tuple[int, int]]]:
-        """eid → [(table, position)] of its events in index order (built once)."""
-        if self._events_by_eid is None:
-            grouped: dict[int, list[tuple[int, int]]] = {}
-            for eid, t, p in self.events.sort("eid", "idx").select("eid", "_t", "_p").iter_rows():
-                grouped.setdefault(eid, []).append((t, p))
-            self._events_by_eid = grouped
-        return self._events_by_eid
+    def _event_cells(self, eid: int) -> list[tuple[int, int]]:
+        """[(table, position)] of the enterprise's events in index order: a slice, as events are sorted by eid, idx."""
+        column = self.events.get_column("eid")
+        start, stop = int(column.search_sorted(eid, side="left")), int(column.search_sorted(eid, side="right"))
+        return list(self.events.slice(start, stop - start).select("_t", "_p").iter_rows())
 
     def profile(self, eid: int) -> Profile:
         """The enterprise as the per-profile engine sees it (``parse_profile`` of its raw cells)."""
@@ -106,13 +138,33 @@ def read_population(enterprises: str | Path, events: str | Path | None = None) -
     paths = [Path(enterprises)] + ([Path(events)] if events is not None else [])
     tables = read_tables(enterprises, ENTERPRISES)
     if events is not None:
+        _check_events_file(Path(enterprises), Path(events), tables)
         extra = read_tables(events, EVENTS)
         for table in extra:
-            if table.kind != EVENTS:
+            if table.kind not in (EVENTS, SKIPPED):
                 raise BadInput(f"{table.source}：事件文件需要类型、日期和统一社会信用代码列",
                                f"{table.source}: an events file needs type, date and credit code columns")
         tables += extra
     return _Reader(tables, paths).run()
+
+
+def _check_events_file(enterprises: Path, events: Path, tables: list[RawTable]) -> None:
+    """Events given twice would be counted twice: refuse the events file when it is the enterprise file
+    itself (or a copy of it), or when the enterprise input already holds event rows."""
+    from engine.batch.write import sha256_of
+
+    if events.is_file() and enterprises.is_file() and (
+            events.resolve() == enterprises.resolve() or events.samefile(enterprises)
+            or (events.stat().st_size == enterprises.stat().st_size and sha256_of(events) == sha256_of(enterprises))):
+        raise BadInput(f"--events 给出的 {events.name} 就是企业文件 {enterprises.name}（或其副本）；其中的事件已经读取，请去掉 --events",
+                       f"--events {events.name} is the enterprise file {enterprises.name} itself (or a copy); its events are "
+                       "read already: drop --events")
+    inside = [t.sheet for t in tables if t.kind == EVENTS]
+    if inside:
+        raise BadInput(f"{enterprises.name} 已含事件表（{'、'.join(inside)}），又用 --events 给出了 {events.name}；"
+                       "为免重复计算，请只用其中一种方式提供事件",
+                       f"{enterprises.name} already holds events ({', '.join(inside)}) and --events gives {events.name} as well; "
+                       "to avoid counting events twice, give them one way only")
 
 
 class _Reader:
@@ -129,6 +181,9 @@ class _Reader:
         if not entity_tables:
             raise BadInput("没有找到企业表（需要统一社会信用代码、名称、所在城市列）",
                            "no enterprise table found (credit code, name and city columns are needed)")
+        for i, table in enumerate(self.tables):
+            if table.kind == SKIPPED:
+                self.skipped(i, table)
         frames = [self.entity_frame(i) for i in entity_tables]
         entities = pl.concat(frames, how="vertical")
         entities = self.mark_duplicates(entities)
@@ -148,8 +203,53 @@ class _Reader:
         valid = valid.join(self.refused, on="eid", how="left").with_columns(pl.col("event_errors").fill_null(0))
         rows_in = {ENTERPRISES: sum(self.tables[i].height for i in entity_tables),
                    EVENTS: sum(t.height for t in self.tables if t.kind == EVENTS)}
-        return Population(valid, events, _sorted_errors(errors, self.tables), rows_in, self.paths, self.notes,
-                          self.tables, self.field_columns)
+        population = Population(valid, events, errors, rows_in, self.paths, self.notes, self.tables, self.field_columns)
+        population = self.refuse_unparsed(population)
+        population.errors = _sorted_errors(population.errors, self.tables)
+        return population
+
+    def refuse_unparsed(self, population: Population) -> Population:
+        """Backstop: a fallback enterprise (evaluated by the per-profile engine) whose cells ``parse_profile``
+        refuses goes to the errors table with its events, instead of stopping the whole batch."""
+        fallback = population.entities.filter(pl.col("fallback")).get_column("eid").to_list()
+        refused: dict[int, ProfileError] = {}
+        for eid in fallback:
+            try:
+                population.profile(eid)
+            except ProfileError as exc:
+                refused[eid] = exc
+        if not refused:
+            return population
+        entities, events = population.entities, population.events
+        frames = [population.errors]
+        for eid, exc in refused.items():
+            record = entities.row(eid, named=True)  # eid is the row's position
+            t, p, sheet, row = record["_t"], record["_p"], record["sheet"], record["row"]
+            table = self.tables[t]
+            self.errors = []
+            for error in exc.errors:
+                j = self.field_columns[t].get(error.field)
+                self.error_rows(table, pl.Series([p], dtype=pl.Int64), table.headers[j] if j is not None else error.field,
+                                error.field, table.columns[j] if j is not None else None, error.text("zh"), error.text("en"),
+                                ENTITY_ACTION, ENTERPRISES)
+            mine = events.filter(pl.col("eid") == eid)
+            for (et,), group in mine.group_by("_t", maintain_order=True):
+                self.error_rows(self.tables[et], group.get_column("_p"), "events", "credit_code", None,
+                                f"所属企业（{sheet}第{row}行）有错误，未评估，此事件也未计入",
+                                f"the enterprise ({sheet} row {row}) has errors and was not evaluated, nor was this event",
+                                EVENT_ACTION, EVENTS)
+            frames += self.errors
+        self.errors = []
+        gone = pl.Series(list(refused), dtype=pl.Int64)
+        kept = entities.filter(~pl.col("eid").is_in(gone.implode()))
+        renumber = {"old": kept.get_column("eid"), "new": pl.int_range(0, kept.height, eager=True, dtype=pl.Int64)}
+        mapping = pl.DataFrame(renumber)
+        kept = kept.with_columns(mapping.get_column("new").alias("eid"))
+        events = (events.filter(~pl.col("eid").is_in(gone.implode()))
+                  .join(mapping.rename({"old": "eid"}), on="eid", how="left", maintain_order="left")
+                  .with_columns(pl.col("new").alias("eid")).drop("new"))
+        return Population(kept, events, pl.concat(frames, how="vertical"), population.rows_in, population.inputs,
+                          population.notes, population.tables, population.field_columns)
 
     # -- helpers ---------------------------------------------------------------------------------
     def error_rows(self, table: RawTable, positions: pl.Series, column: str, field_name: str, raw: pl.Series | None,
@@ -169,6 +269,19 @@ class _Reader:
         }, schema=ERROR_COLUMNS)
         self.errors.append(frame)
 
+    def skipped(self, index: int, table: RawTable) -> None:
+        """One error row for a sheet that looks like data but was not read (exit status 5, never silent)."""
+        n = table.height
+        self.notes.append(f"{table.sheet}：工作表未读取（{n}行）/ sheet not read ({n} rows)")
+        self.errors.append(pl.DataFrame({
+            "source": [table.source], "sheet": [table.sheet], "row": [table.header_row or (table.rows[0] if n else 0)],
+            "column": [None], "field": [None], "value": [f"{n}"],
+            "message_zh": [f"工作表「{table.sheet}」未读取：{table.reason_zh}；其中{n}行数据未计入"],
+            "message_en": [f"sheet '{table.sheet}' was not read: {table.reason_en}; its {n} row(s) were not counted"],
+            "action_zh": ["该工作表未读取；请改正表头或把数据移到企业/事件表后重新运行"],
+            "action_en": ["this sheet was not read; fix its headers or move its rows to the enterprise/event sheet and re-run"],
+            "table": [SKIPPED], "_t": [index], "_p": [-1]}, schema=ERROR_COLUMNS))
+
     def map_headers(self, index: int, headers_map: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, int]:
         table = self.tables[index]
         found: dict[str, int] = {}
@@ -180,6 +293,10 @@ class _Reader:
                 known = schema.field_for_header(header, schema.ENTITY_HEADERS) or schema.field_for_header(header, schema.EVENT_HEADERS)
                 if known is None:
                     self.notes.append(f"{table.sheet}：未知列「{header}」已忽略 / unknown column '{header}' ignored")
+                else:
+                    other = ("事件", "event") if headers_map is schema.ENTITY_HEADERS else ("企业", "enterprise")
+                    self.notes.append(f"{table.sheet}：列「{header}」属于{other[0]}表，在此表中已忽略 / "
+                                      f"column '{header}' belongs to the {other[1]} table and was ignored here")
                 continue
             if name in found:
                 other = table.headers[found[name]]

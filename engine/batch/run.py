@@ -116,6 +116,7 @@ def run_batch(enterprises: str | Path, events: str | Path | None = None, *, as_o
     if progress is not None:
         progress("read", 1, 1)
     mark = time.perf_counter()
+    population.check_accounting()  # before anything is written: never a silently shrunk output
     results = evaluate_population(population, as_of, ruleset, progress=progress)
     timings["evaluate"] = time.perf_counter() - mark
     mark = time.perf_counter()
@@ -132,5 +133,5 @@ def run_batch(enterprises: str | Path, events: str | Path | None = None, *, as_o
 
     files = write_output(tables, Path(out), fmt, build, progress=progress)
     timings["total"] = time.perf_counter() - started
-    error_rows = population.errors.select("_t", "_p").unique().height
-    return BatchResult(Path(out), files, manifest, population.rows_in, population.rows_accounted(), error_rows, timings)
+    return BatchResult(Path(out), files, manifest, population.rows_in, population.rows_accounted(), population.error_rows,
+                       timings)

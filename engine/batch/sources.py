@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from engine import schema
 from engine.textnorm import normalise_text
 
 ENTERPRISES, EVENTS = "enterprises", "events"
+SKIPPED = "sheets"  # a sheet that looks like data but is neither table: reported in the errors table, never dropped silently
 FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
            ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 ENTERPRISE_SHEET_NAMES = ("企业", "主体", "企业名单", "enterprises", "entities", "enterprise")
@@ -46,6 +47,8 @@ class RawTable:
     ``columns[i]`` is a polars Series of the file's own type (String, Float64, Int64, Boolean, Date…), or
     of dtype Object when a spreadsheet column mixes types. ``rows`` holds the row number shown to clerks.
     ``parent`` (nested JSONL events only) is the position of the enterprise row the event belongs to.
+    ``kind`` SKIPPED: a sheet that looks like data but could not be read; ``reason_zh``/``reason_en`` say why,
+    ``header_row`` is its header row (0 when none was found) and ``rows`` its non-empty rows.
     """
 
     kind: str
@@ -55,8 +58,9 @@ class RawTable:
     columns: list[pl.Series]
     rows: pl.Series
     parent: pl.Series | None = None
-    blank_rows: int = 0
-    notes: list[str] = field(default_factory=list)
+    reason_zh: str = ""
+    reason_en: str = ""
+    header_row: int = 0
 
     @property
     def height(self) -> int:
@@ -127,48 +131,44 @@ def _read_xlsx(file: Path) -> list[RawTable]:
     for name in workbook.sheet_names:
         cells = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
         header_at = next((i for i, row in enumerate(cells[:HEADER_SCAN_ROWS]) if sum(map(_known, row)) >= 2), None)
+        lowered = normalise_text(name).lower()
+        named = lowered in ENTERPRISE_SHEET_NAMES or lowered in EVENT_SHEET_NAMES
         if header_at is None:
+            filled = [i for i, row in enumerate(cells) if any(_cell(v) is not None for v in row)]
+            if named and filled:  # named as data, but no header row: say so rather than skip its rows
+                tables.append(RawTable(SKIPPED, file.name, name, [], [], pl.Series("row", [i + 1 for i in filled], dtype=pl.Int64),
+                                       reason_zh=f"前{HEADER_SCAN_ROWS}行中没有找到表头行（至少两个可识别的列名）",
+                                       reason_en=f"no header row (two or more known column names) in the first {HEADER_SCAN_ROWS} rows"))
             continue
         headers = [_header_text(h) for h in cells[header_at]]
         kind = classify(headers)
-        lowered = normalise_text(name).lower()
         if kind is None and lowered in ENTERPRISE_SHEET_NAMES:
             kind = ENTERPRISES
         if kind is None and lowered in EVENT_SHEET_NAMES:
             kind = EVENTS
-        if kind is None:
-            continue
         body = cells[header_at + 1:]
         keep = [i for i, h in enumerate(headers) if h]
         row_numbers: list[int] = []
         data: list[list[Any]] = [[] for _ in keep]
-        blank = 0
         for offset, row in enumerate(body):
             values = [_cell(row[i]) if i < len(row) else None for i in keep]
             if all(v is None for v in values):
-                blank += 1
                 continue
             row_numbers.append(header_at + 2 + offset)
             for column, value in zip(data, values):
                 column.append(value)
-        table = RawTable(kind, file.name, name, [headers[i] for i in keep], [_series(c) for c in data],
-                         pl.Series("row", row_numbers, dtype=pl.Int64))
-        # Trailing empty rows are formatting, not data; count only blank rows between data rows.
-        table.blank_rows = blank - _trailing_blank(body, keep)
-        tables.append(table)
-    if not tables:
+        rows = pl.Series("row", row_numbers, dtype=pl.Int64)
+        if kind is None:  # known column names, but neither an enterprise nor an event table
+            tables.append(RawTable(SKIPPED, file.name, name, [headers[i] for i in keep], [], rows, header_row=header_at + 1,
+                                   reason_zh="表头既不是企业表（需统一社会信用代码，以及名称或所在城市）也不是事件表（需类型和日期）",
+                                   reason_en="the headers are neither an enterprise table (credit code plus name or city) "
+                                             "nor an event table (type and date)"))
+            continue
+        tables.append(RawTable(kind, file.name, name, [headers[i] for i in keep], [_series(c) for c in data], rows))
+    if not any(t.kind != SKIPPED for t in tables):
         raise BadInput(f"{file.name}：没有找到带表头的企业表（需要统一社会信用代码、名称、所在城市等列）",
                        f"{file.name}: no enterprise sheet with headers found (credit code, name, city…)")
     return tables
-
-
-def _trailing_blank(body: list[list[Any]], keep: list[int]) -> int:
-    count = 0
-    for row in reversed(body):
-        if any(_cell(row[i]) is not None for i in keep if i < len(row)):
-            break
-        count += 1
-    return count
 
 
 def _header_text(value: Any) -> str:
@@ -243,11 +243,10 @@ def _from_frame(frame: pl.DataFrame, source: str, sheet: str, default_kind: str,
     non_blank = pl.any_horizontal([c.is_not_null() for c in columns]) if columns else pl.lit(False)
     mask = pl.select(non_blank).to_series() if columns else pl.Series([], dtype=pl.Boolean)
     rows = pl.int_range(first_row, first_row + frame.height, eager=True, dtype=pl.Int64)
-    blank = int((~mask).sum()) if len(mask) else 0
-    if blank:
+    if len(mask) and not mask.all():
         columns = [c.filter(mask) for c in columns]
         rows = rows.filter(mask)
-    return RawTable(kind, source, sheet, headers, columns, rows.alias("row"), blank_rows=blank)
+    return RawTable(kind, source, sheet, headers, columns, rows.alias("row"))
 
 
 # -- jsonl ---------------------------------------------------------------------------------------
@@ -259,11 +258,9 @@ def _read_jsonl(file: Path, default_kind: str) -> list[RawTable]:
     events: list[dict[str, Any]] = []
     event_rows: list[int] = []
     parents: list[int] = []
-    blank = 0
     with file.open(encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
-                blank += 1
                 continue
             try:
                 record = json.loads(line)
@@ -285,11 +282,11 @@ def _read_jsonl(file: Path, default_kind: str) -> list[RawTable]:
                     parents.append(len(records))
             records.append(record)
             rows.append(number)
-    tables = [_from_records(records, rows, file.name, default_kind, blank)]
+    tables = [_from_records(records, rows, file.name, default_kind)]
     if tables[0].kind == EVENTS:
         return tables
     if events:
-        nested_table = _from_records(events, event_rows, file.name, EVENTS, 0)
+        nested_table = _from_records(events, event_rows, file.name, EVENTS)
         nested_table.kind = EVENTS
         nested_table.sheet = f"{file.name} (events)"
         nested_table.parent = pl.Series("parent", parents, dtype=pl.Int64)
@@ -297,7 +294,7 @@ def _read_jsonl(file: Path, default_kind: str) -> list[RawTable]:
     return tables
 
 
-def _from_records(records: list[dict[str, Any]], rows: list[int], source: str, default_kind: str, blank: int) -> RawTable:
+def _from_records(records: list[dict[str, Any]], rows: list[int], source: str, default_kind: str) -> RawTable:
     """Records → one raw column per field. Keys are merged by the field they name (records may spell the
     same field differently: "name" in one, "名称" in another); unknown keys stay as they are."""
     kind = classify([normalise_text(str(k)) for r in records[:1000] for k in r]) or default_kind
@@ -321,4 +318,4 @@ def _from_records(records: list[dict[str, Any]], rows: list[int], source: str, d
                 headers.append(name)
         canon.append(row)
     columns = [_series([r.get(h) for r in canon]) for h in headers]
-    return RawTable(kind, source, source, headers, columns, pl.Series("row", rows, dtype=pl.Int64), blank_rows=blank)
+    return RawTable(kind, source, source, headers, columns, pl.Series("row", rows, dtype=pl.Int64))

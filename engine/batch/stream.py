@@ -441,7 +441,8 @@ def _rule_city(parts: list[pl.DataFrame], rules, lang: str) -> pl.DataFrame:
 
 def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, workers: int | None, progress, started: float,
         timings: dict[str, float]):
-    from engine.batch.manifest import run_part, stable_from_counts, yuan
+    from engine.batch.manifest import run_part, stable_from_counts
+    from engine.batch.money import plain_yuan
     from engine.batch.run import BatchResult, evaluate_population
     from engine.batch.tables import OutputTable, _Builder, output_tables
     from engine.batch.write import SUFFIX, _atomic_file, _json, _remove, _swap_in, _write_table, manifest_path, sha256_of
@@ -475,6 +476,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         for k in range(p.chunks):
             mark = time.perf_counter()
             population, records = _chunk_population(p, keys, k)
+            population.check_accounting()
             timings["read"] += time.perf_counter() - mark
             mark = time.perf_counter()
             results = evaluate_population(population, as_of, ruleset)
@@ -537,7 +539,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
                 "enterprises_evaluated": evaluated, "events_counted": events_counted,
                 "rows_with_errors": all_errors.select("_t", "_p").unique().height, "error_messages": all_errors.height,
                 "evaluated_by_per_profile_engine": fallback}
-        result_counts = {**counts, "total_yuan": yuan(fen)}
+        result_counts = {**counts, "total_yuan": plain_yuan(fen)}
         inputs = [f.path for f in (p.enterprises, p.events) if f is not None]
         manifest: dict = {}
 
@@ -576,7 +578,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
                 appender.close()
             except Exception:  # noqa: BLE001 - cleaning up after the real error
                 pass
-        while True:
+        while True:  # the loop must be here, around the call: see _remove
             try:
                 _remove(work)
                 break

@@ -15,7 +15,7 @@ import polars as pl
 
 from engine import schema
 from engine.cities import CITIES, DISTRICTS
-from engine.credit_code import check_character
+from engine.credit_code import ALPHABET, check_character
 from engine.size_class import SECTORS
 
 CITY_WEIGHTS = {"沈阳市": 18, "大连市": 18, "鞍山市": 6, "抚顺市": 4, "本溪市": 3, "丹东市": 4, "锦州市": 5, "营口市": 5,
@@ -25,7 +25,6 @@ EVENT_WEIGHTS = {"patent_application": 30, "invention_patent_grant": 20, "intl_t
                  "well_known_trademark": 3, "invention_transfer": 6, "infringement_penalty": 2}
 INDUSTRIES = ["equipment", "chemical", "electronics", "new_materials", "biomedicine", "integrated_circuit", "software",
               "next_gen_it", "new_energy", "energy_saving", "agriculture", "culture"]
-_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _START = date(2010, 1, 1)
 _DAYS = (date(2024, 12, 31) - _START).days
 
@@ -38,7 +37,7 @@ def credit_codes(rng: random.Random, n: int, prefixes: list[str], cities: list[s
     """Well-formed codes with valid check characters, unique by construction (sequence in positions 9–17)."""
     codes = []
     for i in range(n):
-        tail = "".join(rng.choice(_ALPHABET) for _ in range(2)) + f"{i:07d}"
+        tail = "".join(rng.choice(ALPHABET) for _ in range(2)) + f"{i:07d}"
         body = prefixes[i] + CITIES[cities[i]] + tail
         codes.append(body + check_character(body))
     return codes

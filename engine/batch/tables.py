@@ -13,9 +13,10 @@ from datetime import date
 import polars as pl
 
 from engine import schema
-from engine.batch.columnar import REASONS, Results, missing_labels
+from engine.batch.columnar import REASONS, Results
 from engine.batch.read import Population
 from engine.cities import CITIES, CITY_EN
+from engine.evaluate import missing_fact
 from engine.rulebook import RuleSet
 from engine.vocabulary import SIZE_CLASSES
 
@@ -164,25 +165,11 @@ class _Builder:
         return self.table("undetermined", frame)
 
     def missing_labels(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """``missing`` (labels, as engine.evaluate words them) and ``missing_fields`` (names); row order kept.
-
-        Labelled once per distinct (event type, missing list), of which there are few, then mapped back.
-        """
-        table = missing_labels(self.rules, self.lang)
-        event_of = {r.id: r.event or "" for r in self.rules.rules}
-        joiner = "、" if self.lang == "zh" else ", "
-        key = pl.concat_str([pl.col("rule").replace_strict(event_of, default=""), pl.lit(_KEY_SEP),
-                             pl.col("missing").list.join(_KEY_SEP)])
-        frame = frame.with_columns(key.alias("_key"))
-        keys = frame.get_column("_key").drop_nulls().unique(maintain_order=True).to_list()
-        labels = []
-        for k in keys:
-            event, _, names = k.partition(_KEY_SEP)
-            mapping = table[event or None]
-            labels.append(joiner.join(mapping.get(n, n) for n in names.split(_KEY_SEP)) if names else "")
-        return frame.with_columns(
-            pl.col("_key").replace_strict(keys, labels, default=None, return_dtype=pl.Enum(sorted(set(labels)))).alias("_labels"),
-            pl.col("missing").list.join(", ").alias("missing_fields")).drop("missing", "_key").rename({"_labels": "missing"})
+        """``missing`` (labels, as engine.evaluate words them) and ``missing_fields`` (names); row order kept."""
+        labels = missing_text(self.rules, frame, self.lang)
+        return frame.with_columns(labels.cast(pl.Enum(sorted(set(labels.drop_nulls().to_list())))).alias("_labels"),
+                                  pl.col("missing").list.join(", ").alias("missing_fields")
+                                  ).drop("missing").rename({"_labels": "missing"})
 
     def requirements(self) -> OutputTable:
         status = {"met": self.zh_en("达标", "met"), "violated": self.zh_en("未达标", "violated")}
@@ -309,3 +296,22 @@ class _Builder:
             pl.Series("tags", [", ".join(r.tags) for r in rules], dtype=pl.String),
         ).select("rule", "title", "kind", "document", "number", "section", "quote", "departments", "window_from", "window_to", "tags")
         return self.table("rules", frame)
+
+
+def missing_text(rules: RuleSet, undetermined: pl.DataFrame, lang: str) -> pl.Series:
+    """The clerk-facing "missing" text of each undetermined row (``rule``, ``missing`` names), worded by
+    ``engine.evaluate.missing_fact`` exactly as the per-profile engine's ``Undetermined.missing`` labels.
+
+    Labelled once per distinct (event type, missing list), of which there are few, then mapped back.
+    """
+    event_of = {r.id: r.event or "" for r in rules.rules}
+    joiner = "、" if lang == "zh" else ", "
+    key = pl.concat_str([pl.col("rule").replace_strict(event_of), pl.lit(_KEY_SEP), pl.col("missing").list.join(_KEY_SEP)])
+    keys = undetermined.select(key.alias("_key")).get_column("_key")
+    distinct = keys.drop_nulls().unique(maintain_order=True).to_list()
+    labels = []
+    for k in distinct:
+        event, _, names = k.partition(_KEY_SEP)
+        facts = [missing_fact(n, event or None) for n in names.split(_KEY_SEP)] if names else []
+        labels.append(joiner.join(f.label_zh if lang == "zh" else f.label_en for f in facts))
+    return keys.replace_strict(distinct, labels, default=None, return_dtype=pl.String).alias("missing")

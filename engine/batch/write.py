@@ -82,7 +82,7 @@ def write_output(tables: list[OutputTable], out: Path, fmt: str, manifest: Calla
         (work / "manifest.json").write_text(_json(manifest(outputs)), encoding="utf-8")
         _swap_in(work, out)
     except BaseException:
-        while True:
+        while True:  # the loop must be here, around the call: see _remove
             try:
                 _remove(work)
                 break
@@ -95,7 +95,8 @@ def write_output(tables: list[OutputTable], out: Path, fmt: str, manifest: Calla
 def _remove(path: Path) -> None:
     """Remove a temporary file or folder. Callers retry on KeyboardInterrupt: polars turns SIGINT into
     KeyboardInterrupt inside its own call and Python raises it once more at the next call, so one Ctrl-C can
-    interrupt the clean-up of the first (the retry loop must be in the caller, around the call)."""
+    interrupt the clean-up of the first. The retry loop must be in the caller, around the call: a helper holding
+    the loop would itself be entered with the interrupt pending and lose the clean-up (tested)."""
     if path.is_dir():
         shutil.rmtree(path, ignore_errors=True)
     else:
@@ -116,7 +117,7 @@ def _atomic_file(target: Path):
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
-        while True:
+        while True:  # the loop must be here, around the call: see _remove
             try:
                 _remove(tmp)
                 break
@@ -144,7 +145,7 @@ def _swap_in(work: Path, out: Path) -> None:
         if old is not None and not out.exists():
             os.replace(old, out)  # interrupted between the two renames: put the previous output back
         raise
-    while old is not None:
+    while old is not None:  # the loop must be here, around the call: see _remove
         try:
             _remove(old)
             break
@@ -208,6 +209,9 @@ def _write_sheet(sheet, frame: pl.DataFrame, table: OutputTable, header, money, 
     if not frame.height:
         return
     sheet.autofilter(0, 0, frame.height, len(columns) - 1)
+    if not _fast_path_available(sheet, (money, day)):
+        _write_rows_public(sheet, frame, table, money, day)
+        return
     # The data rows are rendered as sheet XML by polars, column at a time (xlsxwriter's per-cell path
     # costs ~5 µs a cell), and appended to the worksheet's constant_memory row file after the header row.
     if sheet._check_dimensions(frame.height, len(columns) - 1):
@@ -221,6 +225,35 @@ def _write_sheet(sheet, frame: pl.DataFrame, table: OutputTable, header, money, 
                            .str.join("")).item()
         sheet.fh.write(xml)
     sheet.previous_row = frame.height  # xlsxwriter has nothing left to write for these rows
+
+
+# xlsxwriter internals the fast path relies on (pyproject pins xlsxwriter>=3.1,<4); checked at run time so that
+# a release that renames them falls back to the public, slower row-by-row path instead of writing a broken file.
+_SHEET_INTERNALS = ("_check_dimensions", "_write_single_row", "fh", "previous_row", "constant_memory")
+
+
+def _fast_path_available(sheet, styles) -> bool:
+    return (all(hasattr(sheet, name) for name in _SHEET_INTERNALS) and bool(getattr(sheet, "constant_memory", False))
+            and hasattr(sheet.fh, "write") and all(hasattr(style, "_get_xf_index") for style in styles))
+
+
+def _write_rows_public(sheet, frame: pl.DataFrame, table: OutputTable, money, day) -> None:
+    """The same cells through xlsxwriter's public API, one row at a time (slow; the fallback)."""
+    if frame.height > EXCEL_MAX_ROWS - 1:
+        raise ValueError("table too large for one sheet")
+    is_money = [name in table.money for name in frame.columns]
+    for i, row in enumerate(frame.iter_rows(), start=1):
+        for j, value in enumerate(row):
+            if value is None:
+                continue
+            if is_money[j]:
+                sheet.write_number(i, j, value / 100, money)
+            elif isinstance(value, date):
+                sheet.write_datetime(i, j, datetime(value.year, value.month, value.day), day)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                sheet.write_number(i, j, value)
+            else:  # text as polars casts it, as the fast path writes it ("true", not "True")
+                sheet.write_string(i, j, ("true" if value else "false") if isinstance(value, bool) else str(value))
 
 
 ROWS_PER_BLOCK = 50_000
