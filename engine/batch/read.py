@@ -35,6 +35,24 @@ EVENT_ACTION = ("该事件行未计入", "this event row was not counted")
 REQUIRED_HEADERS = ("credit_code", "name", "city")
 
 
+
+def duplicate_messages(group: pl.DataFrame, rows_of: dict) -> tuple[list[str], list[str]]:
+    """One message per duplicated row naming the other rows with the same credit code (both languages).
+
+    ``group`` rows are (code, _, _, sheet, row); ``rows_of[code]`` lists every (sheet, row) with that code.
+    """
+    zh, en = [], []
+    for code, _, _, sheet, row in group.iter_rows():
+        others = [(s, r) for s, r in rows_of[code] if (s, r) != (sheet, row)]
+        shown = others[:10]
+        more = len(others) - len(shown)
+        zh.append("统一社会信用代码重复：与" + "、".join(f"{s}第{r}行" for s, r in shown) + (f"等{len(others)}行" if more else "")
+                  + "相同。为免重复计算，这些行都未评估；请核实后只保留一行再提交")
+        en.append("duplicate credit code: same as " + ", ".join(f"{s} row {r}" for s, r in shown)
+                  + (f" and {more} more" if more else "")
+                  + ". To avoid double counting none of these rows was evaluated; keep one row and re-run")
+    return zh, en
+
 class AccountingError(RuntimeError):
     """Some input row is neither evaluated nor in the errors table, or is both: a bug, never a user error."""
 
@@ -362,16 +380,7 @@ class _Reader:
             lists = {code: list(zip(sheets, rows)) for code, sheets, rows in where.iter_rows()}
             for t, group in dup.group_by("_t", maintain_order=True):
                 table = self.tables[t[0]]
-                zh, en = [], []
-                for code, _, _, sheet, row in group.iter_rows():
-                    others = [(s, r) for s, r in lists[code] if (s, r) != (sheet, row)]
-                    shown = others[:10]
-                    more = len(others) - len(shown)
-                    zh.append("统一社会信用代码重复：与" + "、".join(f"{s}第{r}行" for s, r in shown) + (f"等{len(others)}行" if more else "")
-                              + "相同。为免重复计算，这些行都未评估；请核实后只保留一行再提交")
-                    en.append("duplicate credit code: same as " + ", ".join(f"{s} row {r}" for s, r in shown)
-                              + (f" and {more} more" if more else "")
-                              + ". To avoid double counting none of these rows was evaluated; keep one row and re-run")
+                zh, en = duplicate_messages(group, lists)
                 col = self.field_columns[t[0]]["credit_code"]
                 self.error_rows(table, group.get_column("_p"), table.headers[col], "credit_code", table.columns[col],
                                 pl.Series(zh, dtype=pl.String), pl.Series(en, dtype=pl.String), ENTITY_ACTION, ENTERPRISES)

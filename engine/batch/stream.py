@@ -41,7 +41,7 @@ import polars as pl
 
 from engine import schema
 from engine.batch.cells import parse_column
-from engine.batch.read import ENTITY_ACTION, ERROR_COLUMNS, Population, _Reader, _sorted_errors
+from engine.batch.read import ENTITY_ACTION, ERROR_COLUMNS, Population, _Reader, _sorted_errors, duplicate_messages
 from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, _from_frame, classify, input_format
 
 CHUNK_ROWS = 500_000
@@ -222,16 +222,7 @@ class _ChunkReader(_Reader):
         if dup.height:
             for t, group in dup.group_by("_t", maintain_order=True):
                 table = self.tables[t[0]]
-                zh, en = [], []
-                for code, _, _, sheet, row in group.iter_rows():
-                    others = [(s, r) for s, r in self.keys.others[code] if (s, r) != (sheet, row)]
-                    shown = others[:10]
-                    more = len(others) - len(shown)
-                    zh.append("统一社会信用代码重复：与" + "、".join(f"{s}第{r}行" for s, r in shown) + (f"等{len(others)}行" if more else "")
-                              + "相同。为免重复计算，这些行都未评估；请核实后只保留一行再提交")
-                    en.append("duplicate credit code: same as " + ", ".join(f"{s} row {r}" for s, r in shown)
-                              + (f" and {more} more" if more else "")
-                              + ". To avoid double counting none of these rows was evaluated; keep one row and re-run")
+                zh, en = duplicate_messages(group, self.keys.others)
                 col = self.field_columns[t[0]]["credit_code"]
                 self.error_rows(table, group.get_column("_p"), table.headers[col], "credit_code", table.columns[col],
                                 pl.Series(zh, dtype=pl.String), pl.Series(en, dtype=pl.String), ENTITY_ACTION, ENTERPRISES)
@@ -344,17 +335,9 @@ class _Appender:
 
 def _write_xlsx(entries: list, path: Path, progress) -> None:
     """``write._write_xlsx`` for tables that are either whole frames or spilled (``_Appender``)."""
-    import xlsxwriter
+    from engine.batch.write import EXCEL_MAX_ROWS, new_workbook
 
-    from engine.batch.write import EXCEL_MAX_ROWS, FIXED_TIME
-
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                               "strings_to_formulas": False, "strings_to_urls": False,
-                                               "default_date_format": "yyyy-mm-dd"})
-    workbook.set_properties({"title": "惠企 Huiqi batch evaluation", "author": "huiqi", "created": FIXED_TIME})
-    header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
-    money = workbook.add_format({"num_format": "#,##0.00"})
-    day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    workbook, header, money, day = new_workbook(path)
     total = sum(e.rows if isinstance(e, _Appender) else e.frame.height for e in entries)
     done = 0
     for entry in entries:

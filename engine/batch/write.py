@@ -172,7 +172,8 @@ def _write_table(table: OutputTable, path: Path, fmt: str) -> None:
 
 # -- xlsx ------------------------------------------------------------------------------------------
 
-def _write_xlsx(tables: list[OutputTable], path: Path, progress) -> None:
+def new_workbook(path: Path):
+    """A constant-memory workbook with fixed properties (byte-stable) and the header/money/date formats."""
     import xlsxwriter
 
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
@@ -182,6 +183,11 @@ def _write_xlsx(tables: list[OutputTable], path: Path, progress) -> None:
     header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
     money = workbook.add_format({"num_format": "#,##0.00"})
     day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    return workbook, header, money, day
+
+
+def _write_xlsx(tables: list[OutputTable], path: Path, progress) -> None:
+    workbook, header, money, day = new_workbook(path)
     total = sum(t.frame.height for t in tables)
     done = 0
     for table in tables:
