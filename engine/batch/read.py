@@ -399,7 +399,8 @@ class _Reader:
         if link is None and table.parent is None:
             missing.append("credit_code")
         if missing:
-            labels = "、".join({"type": "类型", "date": "日期", "credit_code": "统一社会信用代码"}[n] for n in missing)
+            zh = {f.name: f.zh for f in (*schema.EVENT_COMMON, schema.ENTITY_BY_NAME["credit_code"])}
+            labels = "、".join(zh[n] for n in missing)
             raise BadInput(f"{table.sheet}：事件表缺少必需的列：{labels}",
                            f"{table.sheet}: the events table lacks required column(s): {', '.join(missing)}")
         self.field_columns[index] = columns
