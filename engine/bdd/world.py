@@ -731,6 +731,10 @@ class World:
     def near_misses(self, rule: Any) -> list[Any]:
         return [m for m in self.outcome().near_misses if m.rule_id == rule.id]
 
+    def failed_text(self, misses: list[Any]) -> str:
+        """The conditions the near misses failed on, in the scenario's language."""
+        return self.t("；", "; ").join(m.failed.description_zh if self.lang == "zh" else m.failed.description_en for m in misses)
+
     def do_near_miss(self, rule: str, condition: str | None = None) -> None:
         r = self.rule(rule)
         misses = self.near_misses(r)
@@ -743,8 +747,7 @@ class World:
             texts = (miss.failed.expression, miss.failed.description_zh, miss.failed.description_en, *miss.failed.values)
             if wanted and any(wanted in key(text) for text in texts):
                 return
-        failed = ("；" if self.lang == "zh" else "; ").join(
-            m.failed.description_zh if self.lang == "zh" else m.failed.description_en for m in misses)
+        failed = self.failed_text(misses)
         raise self.finding(f"差一个条件，但未满足的是：{failed}", f"one condition short, but the one not met is: {failed}", r,
                            expected=self.t(f"未满足「{condition}」", f'"{condition}" not met'))
 
@@ -752,8 +755,7 @@ class World:
         r = self.rule(rule)
         misses = self.near_misses(r)
         if misses:
-            failed = ("；" if self.lang == "zh" else "; ").join(
-                m.failed.description_zh if self.lang == "zh" else m.failed.description_en for m in misses)
+            failed = self.failed_text(misses)
             raise self.finding(f"差一个条件：{failed}", f"one condition short: {failed}", r,
                                expected=self.t("不是差一个条件", "not a near miss"))
 
