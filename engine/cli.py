@@ -110,8 +110,22 @@ def run_rules_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Version(argparse.Action):
+    """``--version``: loads the shipped rules only when asked (their fingerprint is part of the answer)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from engine.about import version_text
+
+        sys.stdout.write(version_text(load_ruleset(None)))
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="huiqi", description="惠企 Huiqi: Liaoning IP policy benefits, cited and explained")
+    parser.add_argument("--version", action=_Version, help="version and rule-set fingerprint / 版本与规则集指纹")
     commands = parser.add_subparsers(dest="command", required=True)
 
     ev = commands.add_parser("evaluate", help="evaluate profiles (JSON) / 评估主体")

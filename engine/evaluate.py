@@ -110,6 +110,7 @@ class Condition:
     expression: str
     tree: Node
     implicit: bool
+    selects: bool = False  # an event selector (``select``): says which event the rule is about
     fields: tuple[Field, ...] = ()
     derived: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
@@ -121,9 +122,9 @@ class Condition:
         return bool(self.params) or self.uses_as_of
 
     @classmethod
-    def of(cls, expression: str, tree: Node, implicit: bool) -> Condition:
+    def of(cls, expression: str, tree: Node, implicit: bool, selects: bool = False) -> Condition:
         uses_as_of = any(isinstance(n, Compare) and isinstance(n.value, AsOf) for n in walk(tree))
-        return cls(expression, tree, implicit, tuple(sorted(fields_of(tree), key=str)), tuple(sorted(derived_of(tree))),
+        return cls(expression, tree, implicit, selects, tuple(sorted(fields_of(tree), key=str)), tuple(sorted(derived_of(tree))),
                    tuple(sorted(params_of(tree))), uses_as_of)
 
 
@@ -153,7 +154,9 @@ def _conditions(rule: Rule, jurisdiction: str, province: bool) -> tuple[Conditio
                 found.append(Condition.of(f'event.date >= "{rule.window_from}"', Compare(when, ">=", rule.window_from), True))
             if rule.window_to is not None:
                 found.append(Condition.of(f'event.date <= "{rule.window_to}"', Compare(when, "<=", rule.window_to), True))
-    found.extend(Condition.of(text, tree, False) for text, tree in zip(rule.conditions, rule.trees))
+    selectors = len(rule.select)
+    found.extend(Condition.of(text, tree, False, index < selectors)
+                 for index, (text, tree) in enumerate(zip(rule.written, rule.trees)))
     return tuple(found)
 
 
@@ -497,12 +500,13 @@ class _Evaluator:
             self.trace(decision, rule, None, RESULT_WORD[decision.result])
 
     def near_miss(self, decision: Decision) -> ConditionCheck | None:
-        """The one written condition that failed while everything else held."""
+        """The one eligibility condition that failed while everything else held. A rule whose territory,
+        window or event selector (``select``) fails is not about this entity or event: never a near miss."""
         conditions = conditions_of(self.rules, decision.rule)
-        if any(t is not True for c, t in zip(conditions, decision.truths) if c.implicit):
+        if any(t is not True for c, t in zip(conditions, decision.truths) if c.implicit or c.selects):
             return None
         failed = [i for i, t in enumerate(decision.truths) if t is False]
-        if len(failed) != 1 or None in decision.truths or conditions[failed[0]].implicit:
+        if len(failed) != 1 or None in decision.truths:
             return None
         return self.worded(decision)[failed[0]]
 

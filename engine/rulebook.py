@@ -24,7 +24,7 @@ from engine import schema
 from engine.cities import CITIES, PROVINCE, normalise_city
 from engine.conditions import ConditionError, Scope, parse_condition
 from engine.textnorm import ParseError
-from engine.tree import All, Node, derived_of, params_of
+from engine.tree import All, AsOf, Compare, Node, derived_of, fields_of, params_of, walk
 
 MAX_FILE_BYTES = 2_000_000
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,119}$")
@@ -154,6 +154,7 @@ class Rule(BaseModel):
     event: str | None = None
     effective_from: date | None = None
     effective_to: date | None = None
+    select: tuple[str, ...] = ()  # which event the rule is about (award grade, route, mode): never a near miss
     conditions: tuple[str, ...] = ()
     amount: Amount | None = None
     floor: Floor | None = None
@@ -167,13 +168,18 @@ class Rule(BaseModel):
     # Filled by the loader:
     document_id: str = ""
     line: int | None = None
-    trees: tuple[Any, ...] = ()  # one Node per condition string
+    trees: tuple[Any, ...] = ()  # one Node per string of ``written`` (select first, then conditions)
     window_from: date | None = None
     window_to: date | None = None
 
     @property
     def tree(self) -> Node:
         return All(tuple(self.trees))
+
+    @property
+    def written(self) -> tuple[str, ...]:
+        """Every written condition, in the order of ``trees``: the event selectors, then the conditions."""
+        return self.select + self.conditions
 
     def in_window(self, when: date) -> bool:
         return (self.window_from is None or self.window_from <= when) and (
@@ -495,12 +501,23 @@ class _Loader:
             fail("规则的失效日期早于生效日期", "the rule's window ends before it starts", "effective_to", "effective_to")
         scope = Scope(rule.event, derived - {rule.id}, units)
         trees = []
-        for index, condition in enumerate(rule.conditions):
-            try:
-                trees.append(parse_condition(condition, scope))
-            except ConditionError as exc:
-                needle = condition[:40] if isinstance(condition, str) else "conditions"
-                fail(exc.message_zh, exc.message_en, f"conditions[{index}]", needle)
+        if rule.select and rule.event is None:
+            fail("select 只用于按事件计发的规则（需要 event）：它说明规则针对哪一类事件",
+                 "select is for event rules only (it needs event): it says which events the rule is about", "select", "select")
+        for key, texts in (("select", rule.select), ("conditions", rule.conditions)):
+            for index, condition in enumerate(texts):
+                needle = condition[:40] if isinstance(condition, str) else key
+                try:
+                    tree = parse_condition(condition, scope)
+                except ConditionError as exc:
+                    fail(exc.message_zh, exc.message_en, f"{key}[{index}]", needle)
+                    continue
+                trees.append(tree)
+                if key == "select" and rule.event is not None and not _only_event_fields(tree):
+                    fail("select 中的条件只能使用事件字段（event.字段名），不能使用主体字段、派生事实、参数或 as_of；"
+                         "主体可以改变的事实写在 conditions 中",
+                         "a select condition may use only event fields (event.<field>), not entity fields, derived facts, "
+                         "parameters or as_of; facts the entity can change belong in conditions", f"{key}[{index}]", needle)
         if rule.kind == "benefit":
             self.check_amount(rule, fail, units)
         elif rule.amount is not None:
@@ -681,6 +698,12 @@ def _parameter_value(unit: str, value: Any) -> Any:
     if not isinstance(value, str):
         raise ValueError("应为文字 / must be text")
     return value
+
+
+def _only_event_fields(tree: Node) -> bool:
+    """A selector reads the event alone: what the rule pays for, not who the entity is."""
+    return (all(f.scope == "event" for f in fields_of(tree)) and not derived_of(tree) and not params_of(tree)
+            and not any(isinstance(n, Compare) and isinstance(n.value, AsOf) for n in walk(tree)))
 
 
 def rule_params(rule: Rule) -> set[str]:

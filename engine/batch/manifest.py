@@ -60,6 +60,7 @@ def stable_from_counts(inputs: list[Path], rows: dict, counts: dict, notes: list
     return {
         "manifest_version": MANIFEST_VERSION,
         "tool": f"huiqi batch {engine.__version__}",
+        "version": engine.__version__,
         "as_of": as_of.isoformat(),
         "format": fmt,
         "lang": lang,

@@ -279,9 +279,8 @@ class _Appender:
         self.dtypes: dict[str, pl.DataType] = {}
 
     def append(self, table, n: int) -> None:
-        from decimal import Decimal
-
         from engine.batch.money import fen_to_decimal_text
+        from engine.batch.write import csv_ready, write_csv, yuan_decimal
 
         frame = table.frame
         first = n == 0
@@ -296,8 +295,7 @@ class _Appender:
         if self.fmt == "parquet":
             import pyarrow.parquet as pq
 
-            cent = pl.lit(Decimal("0.01"), dtype=pl.Decimal(3, 2))
-            frame = frame.with_columns([(pl.col(c).cast(pl.Decimal(20, 0)) * cent).cast(pl.Decimal(20, 2)).alias(c) for c in table.money])
+            frame = frame.with_columns([yuan_decimal(pl.col(c)).alias(c) for c in table.money])
             arrow = _plain(frame).to_arrow()
             if first:
                 self.schema = arrow.schema
@@ -306,13 +304,12 @@ class _Appender:
             if frame.height or first:
                 self.writer.write_table(arrow.cast(self.schema), row_group_size=max(frame.height, 1))
             return
-        frame = frame.with_columns([fen_to_decimal_text(pl.col(c)).alias(c) for c in table.money])
         if first:
             self.handle = self.path.open("wb")
         if self.fmt == "csv":
-            frame.write_csv(self.handle, include_bom=first, include_header=first, date_format="%Y-%m-%d")
+            write_csv(csv_ready(frame, table.money), self.handle, first)
         elif frame.height:
-            frame.write_ndjson(self.handle)
+            frame.with_columns([fen_to_decimal_text(pl.col(c)).alias(c) for c in table.money]).write_ndjson(self.handle)
 
     def close(self) -> None:
         if self.writer is not None:

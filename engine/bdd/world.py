@@ -728,6 +728,37 @@ class World:
         if result.derived.get(r.id) != "false":
             raise self.finding("推定事实并非不成立", "the derived fact is not false", r, expected=self.t("不成立", "false"))
 
+    def near_misses(self, rule: Any) -> list[Any]:
+        return [m for m in self.outcome().near_misses if m.rule_id == rule.id]
+
+    def failed_text(self, misses: list[Any]) -> str:
+        """The conditions the near misses failed on, in the scenario's language."""
+        return self.t("；", "; ").join(m.failed.description_zh if self.lang == "zh" else m.failed.description_en for m in misses)
+
+    def do_near_miss(self, rule: str, condition: str | None = None) -> None:
+        r = self.rule(rule)
+        misses = self.near_misses(r)
+        if not misses:
+            raise self.finding("不是差一个条件", "not a near miss", r, expected=self.t("差一个条件", "one condition short"))
+        if condition is None:
+            return
+        wanted = key(condition)
+        for miss in misses:
+            texts = (miss.failed.expression, miss.failed.description_zh, miss.failed.description_en, *miss.failed.values)
+            if wanted and any(wanted in key(text) for text in texts):
+                return
+        failed = self.failed_text(misses)
+        raise self.finding(f"差一个条件，但未满足的是：{failed}", f"one condition short, but the one not met is: {failed}", r,
+                           expected=self.t(f"未满足「{condition}」", f'"{condition}" not met'))
+
+    def do_not_near_miss(self, rule: str) -> None:
+        r = self.rule(rule)
+        misses = self.near_misses(r)
+        if misses:
+            failed = self.failed_text(misses)
+            raise self.finding(f"差一个条件：{failed}", f"one condition short: {failed}", r,
+                               expected=self.t("不是差一个条件", "not a near miss"))
+
     def do_not_applicable(self, rule: str) -> None:
         result = self.outcome()
         r = self.rule(rule)

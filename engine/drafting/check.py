@@ -283,7 +283,7 @@ class _Checker:
         for condition in conditions_of(self.rules, rule):
             if condition.implicit:
                 found.append((condition.tree, condition.expression, None, True))
-        for index, (text, tree) in enumerate(zip(rule.conditions, rule.trees)):
+        for index, (text, tree) in enumerate(zip(rule.written, rule.trees)):
             parts = flatten(tree)
             for part in parts:
                 found.append((part, text if len(parts) == 1 else expression(part), index, False))
@@ -292,7 +292,7 @@ class _Checker:
     def condition_line(self, rule: Rule, index: int | None) -> int | None:
         if index is None:
             return rule.line
-        return self.files.line(self.doc_path(rule), _condition_needles(rule.conditions[index]), rule.line)
+        return self.files.line(self.doc_path(rule), _condition_needles(rule.written[index]), rule.line)
 
     def implicit_words(self, text: str) -> tuple[str, str]:
         if text.startswith("city"):
