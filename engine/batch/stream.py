@@ -409,11 +409,11 @@ def _rule_city(parts: list[pl.DataFrame], rules, lang: str) -> pl.DataFrame:
     from engine.cities import CITIES, CITY_EN
 
     frame = pl.concat(parts, how="vertical")
-    rule, title, city, entities, lines, total = frame.columns
+    rule, title, city, *counts = frame.columns
     cities = [CITY_EN.get(c, c) for c in CITIES] if lang == "en" else list(CITIES)
     order = {r.id: i for i, r in enumerate(rules.rules)}
-    grouped = frame.group_by(rule, title, city, maintain_order=True).agg(pl.col(entities).sum(), pl.col(lines).sum(),
-                                                                         pl.col(total).sum())
+    # enterprises never span chunks: their counts add up like lines and yuan
+    grouped = frame.group_by(rule, title, city, maintain_order=True).agg([pl.col(c).sum() for c in counts])
     return (grouped.with_columns(pl.col(rule).cast(pl.String).replace_strict(order, default=None, return_dtype=pl.Int64).alias("_r"),
                                  pl.col(city).cast(pl.String).replace_strict(cities, list(range(len(cities))), default=None,
                                                                              return_dtype=pl.Int64).alias("_c"))
@@ -424,7 +424,7 @@ def _rule_city(parts: list[pl.DataFrame], rules, lang: str) -> pl.DataFrame:
 
 def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, workers: int | None, progress, started: float,
         timings: dict[str, float]):
-    from engine.batch.manifest import run_part, stable_from_counts
+    from engine.batch.manifest import recipient_counts, run_part, stable_from_counts
     from engine.batch.money import plain_yuan
     from engine.batch.run import BatchResult, evaluate_population
     from engine.batch.tables import OutputTable, _Builder, output_tables
@@ -450,7 +450,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         errors: list[pl.DataFrame] = []
         rows_in = {ENTERPRISES: 0, EVENTS: 0}
         evaluated = events_counted = fallback = 0
-        counts = dict.fromkeys(("benefit_lines", "undetermined", "requirements_checked", "requirements_violated", "withheld",
+        counts = dict.fromkeys(("entities_with_money", "entities_with_support_measures", "benefit_lines", "undetermined", "requirements_checked", "requirements_violated", "withheld",
                                 "superseded"), 0)
         fen = 0
         notes: list[str] = []
@@ -490,6 +490,8 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             evaluated += population.entities.height
             events_counted += population.events.height
             fallback += int(population.entities.get_column("fallback").sum())
+            for name, value in recipient_counts(results.lines).items():  # enterprises never span chunks
+                counts[name] += value
             counts["benefit_lines"] += results.lines.height
             fen += int(results.lines.get_column("amount").sum() or 0)
             counts["undetermined"] += results.undetermined.height

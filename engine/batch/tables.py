@@ -60,7 +60,8 @@ HEADERS = {
     "withheld_lines": ("取消条数", "withheld lines"), "withheld_total": ("取消金额（元）", "withheld (yuan)"),
     "superseded_lines": ("被替代条数", "superseded lines"), "undetermined": ("待定条数", "undetermined"),
     "violations": ("未达标条数", "violations"), "shortfall_total": ("差额合计（元）", "total shortfall (yuan)"),
-    "entities_evaluated": ("评估企业数", "entities evaluated"), "entities_paid": ("获补贴企业数", "entities with benefits"),
+    "entities_evaluated": ("评估企业数", "entities evaluated"), "entities_money": ("获资金补贴企业数", "entities receiving money"),
+    "entities_support": ("获支持措施企业数（无具体金额）", "entities receiving support measures (no amount)"),
     "size_class": ("企业规模", "size class"), "size_source": ("规模来源", "size class source"),
     "events": ("计入事件数", "events counted"), "ignored": ("评估日后事件数", "events after as-of"),
     "event_errors": ("有错误的事件行", "refused event rows"), "notes": ("说明", "notes"),
@@ -80,6 +81,13 @@ def output_tables(population: Population, results: Results, rules: RuleSet, as_o
     return [builder.summary_rules(), builder.summary_cities(), builder.summary_rule_city(), builder.lines(),
             builder.entities(), builder.undetermined(), builder.requirements(), builder.withheld(), builder.superseded(),
             builder.errors(), builder.rules_table()]
+
+
+def recipients() -> list[pl.Expr]:
+    """Per group of benefit lines: enterprises with money (a line with an amount > 0) and enterprises with a
+    support measure (a line whose text states no amount); one enterprise may be both."""
+    return [pl.col("eid").filter(pl.col("amount") > 0).n_unique().alias("entities_money"),
+            pl.col("eid").filter(pl.col("amount").is_null()).n_unique().alias("entities_support")]
 
 
 def _enums(frame: pl.DataFrame, *names: str) -> pl.DataFrame:
@@ -232,8 +240,7 @@ class _Builder:
     def summary_rules(self) -> OutputTable:
         res = self.res
         parts = [
-            res.lines.group_by("rule").agg(pl.len().alias("lines"), pl.col("eid").n_unique().alias("entities"),
-                                           pl.col("amount").sum().alias("total")),
+            res.lines.group_by("rule").agg(pl.len().alias("lines"), *recipients(), pl.col("amount").sum().alias("total")),
             res.withheld.group_by("rule").agg(pl.len().alias("withheld_lines"), pl.col("amount").sum().alias("withheld_total")),
             res.superseded.group_by("rule").agg(pl.len().alias("superseded_lines")),
             res.undetermined.group_by("rule").agg(pl.len().alias("undetermined")),
@@ -243,7 +250,7 @@ class _Builder:
         frame = self.rule_info.filter(pl.col("kind") != "derived").select("rule", "title", "kind", "document", "number")
         for part in parts:
             frame = frame.join(part, on="rule", how="left", maintain_order="left")
-        counts = ("lines", "entities", "total", "withheld_lines", "withheld_total", "superseded_lines", "undetermined",
+        counts = ("lines", "entities_money", "entities_support", "total", "withheld_lines", "withheld_total", "superseded_lines", "undetermined",
                   "violations", "shortfall_total")
         frame = frame.with_columns([pl.col(c).fill_null(0).cast(pl.Int64) for c in counts])
         kinds = {"benefit": self.zh_en("补贴/支持", "benefit"), "requirement": self.zh_en("要求", "requirement"),
@@ -259,8 +266,8 @@ class _Builder:
         cities = pl.DataFrame({"city": list(CITIES)})
         parts = [
             self.pop.entities.group_by("city").agg(pl.len().alias("entities_evaluated")),
-            self.by_city(res.totals).filter(pl.col("lines") > 0).group_by("city").agg(pl.len().alias("entities_paid")),
-            self.by_city(res.lines).group_by("city").agg(pl.len().alias("lines"), pl.col("amount").sum().alias("total")),
+            self.by_city(res.lines).group_by("city").agg(*recipients(), pl.len().alias("lines"),
+                                                         pl.col("amount").sum().alias("total")),
             self.by_city(res.undetermined).group_by("city").agg(pl.len().alias("undetermined")),
             self.by_city(res.requirements).filter(pl.col("status") == "violated").group_by("city").agg(pl.len().alias("violations")),
             self.by_city(res.withheld).group_by("city").agg(pl.len().alias("withheld_lines"),
@@ -269,7 +276,7 @@ class _Builder:
         frame = cities
         for part in parts:
             frame = frame.join(part, on="city", how="left", maintain_order="left")
-        counts = ("entities_evaluated", "entities_paid", "lines", "total", "undetermined", "violations", "withheld_lines",
+        counts = ("entities_evaluated", "entities_money", "entities_support", "lines", "total", "undetermined", "violations", "withheld_lines",
                   "withheld_total")
         frame = frame.with_columns([pl.col(c).fill_null(0).cast(pl.Int64) for c in counts])
         if self.lang == "en":
@@ -278,11 +285,12 @@ class _Builder:
 
     def summary_rule_city(self) -> OutputTable:
         grouped = self.by_city(self.res.lines).group_by("rule_pos", "rule", "city").agg(
-            pl.len().alias("lines"), pl.col("eid").n_unique().alias("entities"), pl.col("amount").sum().alias("total"))
+            *recipients(), pl.len().alias("lines"), pl.col("amount").sum().alias("total"))
         city_order = pl.DataFrame({"city": list(CITIES), "_c": list(range(len(CITIES)))})
         frame = (grouped.join(city_order, on="city", how="left").sort("rule_pos", "_c")
                  .join(self.rule_info.select("rule", "title"), on="rule", how="left", maintain_order="left")
-                 .select("rule", "title", "city", pl.col("entities").cast(pl.Int64), pl.col("lines").cast(pl.Int64),
+                 .select("rule", "title", "city", pl.col("entities_money").cast(pl.Int64),
+                         pl.col("entities_support").cast(pl.Int64), pl.col("lines").cast(pl.Int64),
                          pl.col("total").fill_null(0).cast(pl.Int64)))
         if self.lang == "en":
             frame = frame.with_columns(pl.col("city").replace_strict(CITY_EN))
