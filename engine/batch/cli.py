@@ -78,17 +78,21 @@ def run(args: argparse.Namespace) -> int:
     total = stable["results"]["total_yuan"]
     written = ", ".join(str(p) for p in result.files[:1]) + (f" (+{len(result.files) - 1})" if len(result.files) > 1 else "")
     counts = stable["results"]
+    skipped = stable["rows"]["enterprises_not_evaluated"]
     if lang == "en":
         print(f"wrote {written}", file=sys.stderr)
         print(f"enterprises evaluated {stable['rows']['enterprises_evaluated']} (receiving money "
               f"{counts['entities_with_money']}, receiving support measures without an amount "
               f"{counts['entities_with_support_measures']}), benefit lines {counts['benefit_lines']}, "
-              f"total {total} yuan, undetermined {counts['undetermined']}", file=sys.stderr)
+              f"total {total} yuan, undetermined {counts['undetermined']}; enterprise rows not evaluated "
+              f"{sum(skipped.values())} (errors {skipped['errors']}, duplicate credit codes {skipped['duplicate']})",
+              file=sys.stderr)
     else:
         print(f"已写出 {written}", file=sys.stderr)
         print(f"评估企业 {stable['rows']['enterprises_evaluated']} 家（获资金补贴 {counts['entities_with_money']} 家，"
               f"获无具体金额的支持措施 {counts['entities_with_support_measures']} 家），补贴 {counts['benefit_lines']} 条，"
-              f"合计 {total} 元，待定 {counts['undetermined']} 条", file=sys.stderr)
+              f"合计 {total} 元，待定 {counts['undetermined']} 条；未评估企业行 {sum(skipped.values())} 行（有错误 "
+              f"{skipped['errors']}，信用代码重复 {skipped['duplicate']}）", file=sys.stderr)
     print(result.accounting_line(lang))
     if not result.clean:
         hint = ("some rows had errors: see the errors table" if lang == "en"

@@ -37,6 +37,7 @@ def stable_part(population: Population, results: Results, rules: RuleSet, as_of:
         "accounted": accounted,
         "balanced": accounted == population.rows_in,
         "enterprises_evaluated": population.entities.height,
+        "enterprises_not_evaluated": population.not_evaluated_counts(),
         "events_counted": population.events.height,
         "rows_with_errors": population.error_rows,
         "error_messages": population.errors.height,

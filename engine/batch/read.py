@@ -33,6 +33,10 @@ ERROR_COLUMNS = {"source": pl.String, "sheet": pl.String, "row": pl.Int64, "colu
 ENTITY_ACTION = ("该企业行未评估", "this enterprise row was not evaluated")
 EVENT_ACTION = ("该事件行未计入", "this event row was not counted")
 REQUIRED_HEADERS = ("credit_code", "name", "city")
+# why an enterprise row was not evaluated (``Population.not_evaluated``)
+NOT_EVALUATED_ERRORS, NOT_EVALUATED_DUPLICATE = "errors", "duplicate"
+NOT_EVALUATED_COLUMNS = {"_t": pl.Int64, "_p": pl.Int64, "source": pl.String, "sheet": pl.String, "row": pl.Int64,
+                         "credit_code": pl.String, "name": pl.String, "city": pl.String, "reason": pl.String}
 
 
 
@@ -69,6 +73,9 @@ class Population:
     events, as ``Profile.events``): ``eid``, ``idx``, ``type``, ``date``, ``ref`` and the event fields.
     ``errors``: one row per problem (file, sheet, row, column, value, message in Chinese and English,
     what happened to the row). ``rows_in``: input rows per table kind; ``rows_accounted()`` must match.
+    ``not_evaluated``: one row per enterprise row that was not evaluated, in input order: where it is, the
+    credit code, name and city as far as they could be read, and ``reason`` (``NOT_EVALUATED_DUPLICATE``
+    when its credit code is shared with another row, else ``NOT_EVALUATED_ERRORS``).
     """
 
     entities: pl.DataFrame
@@ -79,6 +86,12 @@ class Population:
     notes: list[str] = field(default_factory=list)
     tables: list[RawTable] = field(default_factory=list, repr=False)
     field_columns: list[dict[str, int]] = field(default_factory=list, repr=False)
+    not_evaluated: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=NOT_EVALUATED_COLUMNS))
+
+    def not_evaluated_counts(self) -> dict[str, int]:
+        """Enterprise rows not evaluated, by reason (both reasons always present)."""
+        reasons = self.not_evaluated.get_column("reason")
+        return {reason: int((reasons == reason).sum()) for reason in (NOT_EVALUATED_ERRORS, NOT_EVALUATED_DUPLICATE)}
 
     def __len__(self) -> int:
         return self.entities.height
@@ -118,6 +131,10 @@ class Population:
                     or expected.join(union, on=["_t", "_p"], how="anti").height:
                 lost = expected.join(union, on=["_t", "_p"], how="anti").height
                 problems.append(f"{lost} input row(s) neither evaluated nor in the errors table")
+            if kind == ENTERPRISES:
+                listed = self.not_evaluated.select("_t", "_p")
+                if listed.height != rejected.height or listed.join(rejected, on=["_t", "_p"], how="anti").height:
+                    problems.append("the not-evaluated list differs from the enterprise rows in the errors table")
             if problems:
                 raise AccountingError(f"{kind}: " + "; ".join(problems))
 
@@ -221,7 +238,8 @@ class _Reader:
         valid = valid.join(self.refused, on="eid", how="left").with_columns(pl.col("event_errors").fill_null(0))
         rows_in = {ENTERPRISES: sum(self.tables[i].height for i in entity_tables),
                    EVENTS: sum(t.height for t in self.tables if t.kind == EVENTS)}
-        population = Population(valid, events, errors, rows_in, self.paths, self.notes, self.tables, self.field_columns)
+        population = Population(valid, events, errors, rows_in, self.paths, self.notes, self.tables, self.field_columns,
+                                _not_evaluated(entities.filter(~pl.col("_ok"))))
         population = self.refuse_unparsed(population)
         population.errors = _sorted_errors(population.errors, self.tables)
         return population
@@ -266,8 +284,10 @@ class _Reader:
         events = (events.filter(~pl.col("eid").is_in(gone.implode()))
                   .join(mapping.rename({"old": "eid"}), on="eid", how="left", maintain_order="left")
                   .with_columns(pl.col("new").alias("eid")).drop("new"))
+        late = _not_evaluated(entities.filter(pl.col("eid").is_in(gone.implode())).with_columns(pl.lit(False).alias("_dup")))
+        not_evaluated = pl.concat([population.not_evaluated, late]).sort("_t", "_p")
         return Population(kept, events, pl.concat(frames, how="vertical"), population.rows_in, population.inputs,
-                          population.notes, population.tables, population.field_columns)
+                          population.notes, population.tables, population.field_columns, not_evaluated)
 
     # -- helpers ---------------------------------------------------------------------------------
     def error_rows(self, table: RawTable, positions: pl.Series, column: str, field_name: str, raw: pl.Series | None,
@@ -522,6 +542,13 @@ class _Reader:
         events = events.with_columns(pl.when(pl.col("_bad")).then(None).otherwise(pl.col("eid")).alias("eid"))
         return events.drop("_code", "_parent", "_bad", "_link")
 
+
+
+def _not_evaluated(rows: pl.DataFrame) -> pl.DataFrame:
+    """``Population.not_evaluated`` rows from enterprise frame rows (``_dup`` says which are duplicates)."""
+    reason = pl.when(pl.col("_dup")).then(pl.lit(NOT_EVALUATED_DUPLICATE)).otherwise(pl.lit(NOT_EVALUATED_ERRORS))
+    return rows.select(*NOT_EVALUATED_COLUMNS.keys() - {"reason"}, reason.alias("reason")).select(
+        list(NOT_EVALUATED_COLUMNS)).cast(NOT_EVALUATED_COLUMNS)
 
 
 def _event_types(raw: pl.Series) -> pl.Series:

@@ -41,7 +41,16 @@ import polars as pl
 
 from engine import schema
 from engine.batch.cells import parse_column
-from engine.batch.read import ENTITY_ACTION, ERROR_COLUMNS, Population, _Reader, _sorted_errors, duplicate_messages
+from engine.batch.read import (
+    ENTITY_ACTION,
+    ERROR_COLUMNS,
+    NOT_EVALUATED_DUPLICATE,
+    NOT_EVALUATED_ERRORS,
+    Population,
+    _Reader,
+    _sorted_errors,
+    duplicate_messages,
+)
 from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, _from_frame, classify, input_format
 
 CHUNK_ROWS = 500_000
@@ -427,7 +436,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
     from engine.batch.manifest import recipient_counts, run_part, stable_from_counts
     from engine.batch.money import plain_yuan
     from engine.batch.run import BatchResult, evaluate_population
-    from engine.batch.tables import OutputTable, _Builder, output_tables
+    from engine.batch.tables import SUMMARIES, OutputTable, TotalCounts, _Builder, add_total_row, output_tables
     from engine.batch.write import SUFFIX, _atomic_file, _json, _remove, _swap_in, _write_table, manifest_path, sha256_of
 
     out = Path(out)
@@ -454,6 +463,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
                                 "superseded"), 0)
         fen = 0
         notes: list[str] = []
+        not_evaluated = dict.fromkeys((NOT_EVALUATED_ERRORS, NOT_EVALUATED_DUPLICATE), 0)
         rules_table = None
         total = p.enterprises.rows
         for k in range(p.chunks):
@@ -465,7 +475,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             results = evaluate_population(population, as_of, ruleset)
             timings["evaluate"] += time.perf_counter() - mark
             mark = time.perf_counter()
-            tables = {t.key: t for t in output_tables(population, results, ruleset, as_of, lang)}
+            tables = {t.key: t for t in output_tables(population, results, ruleset, as_of, lang, totals=False)}
             timings["tables"] += time.perf_counter() - mark
             mark = time.perf_counter()
             for key in DETAIL:
@@ -500,6 +510,8 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             counts["withheld"] += results.withheld.height
             counts["superseded"] += results.superseded.height
             notes += population.notes
+            for reason, n in population.not_evaluated_counts().items():
+                not_evaluated[reason] += n
             del population, results, tables
             if progress is not None:
                 progress("evaluate", min(total, (k + 1) * -(-total // p.chunks)), total)
@@ -509,6 +521,9 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         summary_city = summaries["summary_rule_city"]
         summaries["summary_rule_city"] = OutputTable(summary_city.key, summary_city.title, _rule_city(rule_city, ruleset, lang),
                                                      summary_city.money)
+        totals = TotalCounts({k: counts[k] for k in ("entities_with_money", "entities_with_support_measures")}, not_evaluated)
+        for key in SUMMARIES:
+            summaries[key] = add_total_row(summaries[key], totals, lang)
         sources = [SimpleNamespace(source=f.path.name, sheet=f.path.name) for f in (p.enterprises, p.events) if f is not None]
         all_errors = _sorted_errors(pl.concat(errors, how="vertical") if errors else pl.DataFrame(schema=ERROR_COLUMNS), sources)
         shim = SimpleNamespace(pop=SimpleNamespace(errors=all_errors), lang=lang)
@@ -521,7 +536,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         accounted = {ENTERPRISES: evaluated + int((rejected["table"] == ENTERPRISES).sum()),
                      EVENTS: events_counted + int((rejected["table"] == EVENTS).sum())}
         rows = {"in": dict(rows_in), "accounted": accounted, "balanced": accounted == rows_in,
-                "enterprises_evaluated": evaluated, "events_counted": events_counted,
+                "enterprises_evaluated": evaluated, "enterprises_not_evaluated": not_evaluated, "events_counted": events_counted,
                 "rows_with_errors": all_errors.select("_t", "_p").unique().height, "error_messages": all_errors.height,
                 "evaluated_by_per_profile_engine": fallback}
         result_counts = {**counts, "total_yuan": plain_yuan(fen)}
