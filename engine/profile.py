@@ -18,7 +18,16 @@ from engine import schema
 from engine.cities import normalise_city
 from engine.credit_code import validate_credit_code
 from engine.size_class import derive_size_class
-from engine.textnorm import ParseError, normalise_text, parse_amount, parse_bool, parse_date, parse_decimal, parse_in_unit, parse_int
+from engine.textnorm import (
+    ParseError,
+    normalise_text,
+    parse_amount,
+    parse_bool,
+    parse_date,
+    parse_decimal,
+    parse_in_unit,
+    parse_int,
+)
 from engine.vocabulary import ENUMS, enum_code, enum_label
 
 OUTSIDE_LIAONING = "省外"
