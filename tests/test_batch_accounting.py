@@ -100,3 +100,118 @@ def test_enterprises_not_evaluated_are_counted_in_every_summary(sample_csv):
 def test_terminal_summary_counts_enterprises_not_evaluated(tmp_path, capsys):
     main(["batch", str(SAMPLE), "--as-of", "2019-12-31", "-o", str(tmp_path / "o.xlsx"), "--lang", "en"])
     assert "enterprise rows not evaluated 10 (errors 8, duplicate credit codes 2)" in capsys.readouterr().err
+
+
+# -- 16.2: columns are never dropped without a word; event columns beside the enterprise columns --------------
+
+ONE_SHEET_HEADERS = ["统一社会信用代码", "名称", "所在城市", "企业规模", "商标国际注册日期", "商标国际注册费用（元）", "备注"]
+
+
+def _one_sheet(tmp_path: Path, rows: list[list], headers: list[str] = ONE_SHEET_HEADERS) -> Path:
+    import xlsxwriter
+
+    path = tmp_path / "list.xlsx"
+    workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    sheet = workbook.add_worksheet("企业")
+    for i, row in enumerate([headers, *rows]):
+        sheet.write_row(i, 0, row)
+    workbook.close()
+    return path
+
+
+def _codes(n: int) -> list[str]:
+    import random
+
+    from engine.batch import synth
+
+    return synth.credit_codes(random.Random(3), n, ["91"] * n, ["阜新市"] * n)
+
+
+def test_event_columns_beside_the_enterprise_are_events_and_counted(tmp_path, capsys):
+    codes = _codes(3)
+    path = _one_sheet(tmp_path, [[codes[0], "甲公司", "阜新", "小型", "2016-05-01", "12,345.67元", "老客户"],
+                                 [codes[1], "乙公司", "阜新", "小型", "", "", ""],
+                                 [codes[2], "丙公司", "阜新", "小型", "2016-06-01", "1万元", ""]])
+    out = tmp_path / "out.xlsx"
+    assert main(["batch", str(path), "--as-of", "2019-12-31", "-o", str(out)]) == 0
+    printed = capsys.readouterr()
+    # three enterprise rows, two of which carry a trademark registration: 3 + 2 rows in, all accounted
+    assert "输入行数 = 5（企业 3，事件 2）；已处理行数 = 5" in printed.out
+    assert "未读取的列 1 个：企业「备注」" in printed.out
+    from python_calamine import load_workbook
+
+    lines = load_workbook(str(out)).get_sheet_by_name("补贴明细").to_python()
+    paid = {(row[0], row[3]): row[9] for row in lines[1:] if row[3] == "ln2015.trademark.intl-subsidy"}
+    assert paid == {(codes[0], "ln2015.trademark.intl-subsidy"): 8641.97, (codes[2], "ln2015.trademark.intl-subsidy"): 7000.0}
+    notes = load_workbook(str(out)).get_sheet_by_name("说明").to_python()
+    assert notes[0] == ["文件", "工作表", "列", "处理", "原因"]
+    read_as = {row[2]: row[3] for row in notes[1:]}
+    assert read_as == {"商标国际注册日期": "作为「商标国际注册」事件的「日期」读取",
+                       "商标国际注册费用（元）": "作为「商标国际注册」事件的「费用」读取", "备注": "未读取"}
+
+
+def test_one_sheet_layout_evaluates_as_an_events_table_would(tmp_path):
+    """The same events given as columns beside the enterprises or as an events table: the same results, and the
+    batch still equals the per-profile engine."""
+    from test_batch_equivalence import _assert_same
+
+    from engine import default_rules
+    from engine.batch import evaluate_population, read_population, synth
+    from engine.batch.columnar import SCHEMAS
+
+    ents, evs = synth.population(120, 3.0, seed=3)
+    kinds = {"intl_trademark_registration": "商标国际注册", "patent_application": "专利申请", "ip_pledge_loan": "知识产权质押贷款"}
+    firsts = [evs.filter(pl.col("type") == code).unique("credit_code", keep="first", maintain_order=True) for code in kinds]
+    wide = ents
+    for (code, zh), mine in zip(kinds.items(), firsts):
+        columns = {"date": "日期", "ref": "编号", "route": "注册途径", "cost": "费用（元）", "patent_type": "专利类型",
+                   "loan_amount": "贷款金额"}
+        keep = [c for c in columns if c in ("date", "ref") or schema_has(code, c)]
+        wide = wide.join(mine.select("credit_code", *[pl.col(c).alias(f"{zh}{columns[c]}") for c in keep]),
+                         on="credit_code", how="left", maintain_order="left")
+    wide.write_parquet(tmp_path / "wide.parquet")
+    table = pl.concat(firsts)
+    table.write_parquet(tmp_path / "events.parquet")
+    ents.write_parquet(tmp_path / "ents.parquet")
+    one = read_population(tmp_path / "wide.parquet")
+    two = read_population(tmp_path / "ents.parquet", tmp_path / "events.parquet")
+    assert one.rows_in == {"enterprises": 120, "events": table.height} and one.rows_accounted() == one.rows_in
+    assert one.column_notes.filter(pl.col("action_zh") == "未读取").height == 0
+    rules = default_rules()
+    for as_of in (date(2016, 12, 31), date(2022, 6, 30)):
+        a, b = evaluate_population(one, as_of, rules), evaluate_population(two, as_of, rules)
+        for name in SCHEMAS:
+            assert getattr(a, name).equals(getattr(b, name)), name
+        _assert_same(one, as_of, rules)
+
+
+def schema_has(code: str, name: str) -> bool:
+    from engine import schema
+
+    return any(f.name == name for f in schema.EVENT_BY_CODE[code].fields)
+
+
+def test_event_columns_without_a_date_are_an_error_not_a_silent_skip(tmp_path, capsys):
+    codes = _codes(2)
+    path = _one_sheet(tmp_path, [[codes[0], "甲公司", "阜新", "小型", "12,345.67元", ""], [codes[1], "乙公司", "阜新", "小型", "", ""]],
+                      [h for h in ONE_SHEET_HEADERS if h != "商标国际注册日期"])
+    out = tmp_path / "out"
+    assert main(["batch", str(path), "--as-of", "2019-12-31", "-o", str(out), "--format", "csv"]) == 5
+    errors = pl.read_csv(out / "errors.csv")
+    assert errors.height == 1
+    assert "缺少日期列（如「商标国际注册日期」）" in errors.item(0, "问题") and "1行有数据未计入" in errors.item(0, "问题")
+    notes = pl.read_csv(out / "notes.csv")
+    assert set(notes.get_column("列")) == {"商标国际注册费用（元）", "备注"}
+    assert "未读取的列 2 个" in capsys.readouterr().out
+
+
+def test_notes_name_the_sheet_and_reason_in_english(tmp_path):
+    codes = _codes(1)
+    path = _one_sheet(tmp_path, [[codes[0], "甲公司", "阜新", "小型", "2016-05-01", "100", "x"]])
+    result = run_batch(path, as_of=AS_OF, out=tmp_path / "o", fmt="jsonl", lang="en")
+    notes = pl.read_ndjson(tmp_path / "o" / "notes.jsonl")
+    assert notes.columns == ["file", "sheet", "column", "what happened", "reason"]
+    assert notes.filter(pl.col("column") == "备注").row(0) == (
+        "list.xlsx", "企业", "备注", "not read",
+        "neither an enterprise field nor an event column named event type + field (e.g. 商标国际注册日期)")
+    assert result.ignored == [("企业", "备注")]

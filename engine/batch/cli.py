@@ -94,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
               f"合计 {total} 元，待定 {counts['undetermined']} 条；未评估企业行 {sum(skipped.values())} 行（有错误 "
               f"{skipped['errors']}，信用代码重复 {skipped['duplicate']}）", file=sys.stderr)
     print(result.accounting_line(lang))
+    ignored = result.ignored_line(lang)
+    if ignored is not None:  # never dropped without a word
+        print(ignored)
     if not result.clean:
         hint = ("some rows had errors: see the errors table" if lang == "en"
                 else "部分行有错误，详见“错误”表；其余行已正常评估并写出")

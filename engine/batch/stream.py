@@ -51,7 +51,7 @@ from engine.batch.read import (
     _sorted_errors,
     duplicate_messages,
 )
-from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, _from_frame, classify, input_format
+from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, RawTable, _from_frame, classify, input_format
 
 CHUNK_ROWS = 500_000
 DETAIL = ("lines", "entities", "undetermined", "requirements", "withheld", "superseded")
@@ -163,6 +163,12 @@ def plan(enterprises: str | Path, events: str | Path | None, chunk_rows: int | N
         return None
     if _code_column(ents) is None or (evs is not None and _code_column(evs) is None):
         return None
+    from engine.batch.event_columns import find_groups
+
+    probe = RawTable(ENTERPRISES, ents.path.name, ents.path.name, ents.headers, [pl.Series([], dtype=pl.String)] * len(ents.headers),
+                     pl.Series([], dtype=pl.Int64))
+    if find_groups(0, probe):
+        return None  # event columns beside the enterprise columns: the in-memory reader splits them
     return Plan(ents, evs, size, -(-ents.rows // size))
 
 
@@ -435,7 +441,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         timings: dict[str, float]):
     from engine.batch.manifest import recipient_counts, run_part, stable_from_counts
     from engine.batch.money import plain_yuan
-    from engine.batch.run import BatchResult, evaluate_population
+    from engine.batch.run import BatchResult, evaluate_population, ignored_columns
     from engine.batch.tables import SUMMARIES, OutputTable, TotalCounts, _Builder, add_total_row, output_tables
     from engine.batch.write import SUFFIX, _atomic_file, _json, _remove, _swap_in, _write_table, manifest_path, sha256_of
 
@@ -463,6 +469,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
                                 "superseded"), 0)
         fen = 0
         notes: list[str] = []
+        column_notes: list[pl.DataFrame] = []
         not_evaluated = dict.fromkeys((NOT_EVALUATED_ERRORS, NOT_EVALUATED_DUPLICATE), 0)
         rules_table = None
         total = p.enterprises.rows
@@ -510,6 +517,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             counts["withheld"] += results.withheld.height
             counts["superseded"] += results.superseded.height
             notes += population.notes
+            column_notes.append(population.column_notes)
             for reason, n in population.not_evaluated_counts().items():
                 not_evaluated[reason] += n
             del population, results, tables
@@ -529,9 +537,12 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         shim = SimpleNamespace(pop=SimpleNamespace(errors=all_errors), lang=lang)
         shim.table = lambda key, frame, money=(): _Builder.table(shim, key, frame, money)
         errors_table = _Builder.errors(shim)
-        order = ["summary_rules", "summary_cities", "summary_rule_city", *DETAIL, "errors", "rules"]
+        shim.pop.column_notes = pl.concat(column_notes).unique(maintain_order=True)  # chunks share their headers
+        notes_table = _Builder.notes(shim)
+        order = ["summary_rules", "summary_cities", "summary_rule_city", *DETAIL, "errors", "notes", "rules"]
         entries = [appenders[key] if key in appenders else
-                   {"errors": errors_table, "rules": rules_table}.get(key) or summaries[key] for key in order]
+                   {"errors": errors_table, "notes": notes_table, "rules": rules_table}.get(key) or summaries[key]
+                   for key in order]
         rejected = all_errors.select("table", "_t", "_p").unique()
         accounted = {ENTERPRISES: evaluated + int((rejected["table"] == ENTERPRISES).sum()),
                      EVENTS: events_counted + int((rejected["table"] == EVENTS).sum())}
@@ -589,4 +600,5 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         _remove(work)
     timings["total"] = time.perf_counter() - started
     error_rows = rows["rows_with_errors"]
-    return BatchResult(out, files, manifest, rows_in, accounted, error_rows, timings)
+    return BatchResult(out, files, manifest, rows_in, accounted, error_rows, timings,
+                       ignored_columns(shim.pop.column_notes))

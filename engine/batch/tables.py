@@ -43,6 +43,7 @@ TITLES = {
     "withheld": ("取消", "Withheld"),
     "superseded": ("被替代", "Superseded"),
     "errors": ("错误", "Errors"),
+    "notes": ("说明", "Notes"),
     "rules": ("规则出处", "Rules"),
 }
 
@@ -94,7 +95,7 @@ def output_tables(population: Population, results: Results, rules: RuleSet, as_o
     builder = _Builder(population, results, rules, as_of, lang)
     tables = [builder.summary_rules(), builder.summary_cities(), builder.summary_rule_city(), builder.lines(),
               builder.entities(), builder.undetermined(), builder.requirements(), builder.withheld(), builder.superseded(),
-              builder.errors(), builder.rules_table()]
+              builder.errors(), builder.notes(), builder.rules_table()]
     if totals:
         from engine.batch.manifest import recipient_counts
 
@@ -307,6 +308,13 @@ class _Builder:
         frame = self.pop.errors.select("source", "sheet", "row", "column", "field", "value", pl.col(f"message_{i}").alias("message"),
                                        pl.col(f"action_{i}").alias("action"))
         return self.table("errors", frame)
+
+    def notes(self) -> OutputTable:
+        """Every input column not read as it stands: ignored (and why), or read as an event field."""
+        i = "en" if self.lang == "en" else "zh"
+        frame = self.pop.column_notes.select("source", "sheet", "column", pl.col(f"action_{i}").alias("action"),
+                                             pl.col(f"reason_{i}").alias("reason"))
+        return self.table("notes", frame)
 
     # -- summaries -------------------------------------------------------------------------------
     def summary_rules(self) -> OutputTable:
