@@ -215,3 +215,24 @@ def test_notes_name_the_sheet_and_reason_in_english(tmp_path):
         "list.xlsx", "企业", "备注", "not read",
         "neither an enterprise field nor an event column named event type + field (e.g. 商标国际注册日期)")
     assert result.ignored == [("企业", "备注")]
+
+
+def test_chunked_runs_write_the_same_notes_and_totals(tmp_path):
+    from engine.batch import stream, synth
+
+    ents, evs = synth.population(200, 2.0, seed=4)
+    codes = ents.get_column("credit_code").to_list()
+    codes[150] = codes[2]  # a duplicate across chunks: not evaluated, counted in the totals
+    ents = ents.with_columns(pl.Series("credit_code", codes), pl.lit("x").alias("备注"))
+    ents.write_csv(tmp_path / "e.csv")
+    evs.write_csv(tmp_path / "v.csv")
+    whole = run_batch(tmp_path / "e.csv", tmp_path / "v.csv", as_of=AS_OF, out=tmp_path / "whole", fmt="csv")
+    chunked = run_batch(tmp_path / "e.csv", tmp_path / "v.csv", as_of=AS_OF, out=tmp_path / "chunked", fmt="csv", chunk_rows=37)
+    assert stream.plan(tmp_path / "e.csv", tmp_path / "v.csv", 37) is not None  # the second run was chunked
+    for name in ("notes.csv", "summary_rules.csv", "summary_cities.csv", "summary_rule_city.csv", "entities.csv"):
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "chunked" / name).read_bytes(), name
+    assert whole.ignored == chunked.ignored == [("e.csv", "备注")]
+    assert chunked.manifest["stable"]["rows"]["enterprises_not_evaluated"] == {"errors": 0, "duplicate": 2}
+    # event columns beside the enterprise columns are split by the in-memory reader only
+    ents.with_columns(pl.lit("2016-05-01").alias("商标国际注册日期")).write_csv(tmp_path / "wide.csv")
+    assert stream.plan(tmp_path / "wide.csv", None, 37) is None
