@@ -236,3 +236,22 @@ def test_chunked_runs_write_the_same_notes_and_totals(tmp_path):
     # event columns beside the enterprise columns are split by the in-memory reader only
     ents.with_columns(pl.lit("2016-05-01").alias("商标国际注册日期")).write_csv(tmp_path / "wide.csv")
     assert stream.plan(tmp_path / "wide.csv", None, 37) is None
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("商标国际注册日期", ("intl_trademark_registration", "date")),
+    ("商标国际注册费用（元）", ("intl_trademark_registration", "cost")),
+    ("商标国际注册-注册号", ("intl_trademark_registration", "ref")),
+    ("马德里商标注册费用", ("intl_trademark_registration", "cost")),
+    ("专利申请日期", ("patent_application", "date")),
+    ("专利申请专利类型", ("patent_application", "patent_type")),
+    ("发明专利授权实缴申请费", ("invention_patent_grant", "application_fee_paid")),
+    ("知识产权质押贷款金额", ("ip_pledge_loan", "loan_amount")),
+    ("PCT申请日期", ("pct_application", "date")),
+    ("international trademark registration date", ("intl_trademark_registration", "date")),
+    ("备注", None), ("费用", None), ("专利申请", None), ("有效发明专利数", None),
+])
+def test_event_column_names(header, expected):
+    from engine.batch.event_columns import event_column
+
+    assert event_column(header) == expected

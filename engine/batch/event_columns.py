@@ -8,7 +8,8 @@ optional separator between them:
   ``schema.EVENT_SYNONYMS`` (商标国际注册, 马德里商标注册, 专利申请, 发明专利授权, 发明专利, PCT申请 …);
 * field labels: the Chinese label, English name or an alias of the field (日期, 事件日期, 认定日期, 编号, 注册号,
   费用, 费用（元）, 注册费用, 注册途径, 专利类型, 贷款金额, 实缴申请费 …; ``schema``'s own table);
-* separators: nothing, a space, ``-``, ``_``, ``:``, ``：``, ``·``, ``/``.
+* separators: nothing, a space, ``-``, ``_``, ``:``, ``：``, ``·``, ``/``; a label may also share its first
+  characters with the end of the name (知识产权质押贷款 + 贷款金额 = 知识产权质押贷款金额).
 
 Every group of event columns of one type becomes a derived events table: one event of that type for each
 enterprise row with at least one filled cell in the group (a row with the group blank has no such event), linked
@@ -62,10 +63,16 @@ def event_column(header: str) -> tuple[str, str] | None:
     """(event type code, field name) when ``header`` names an event field of an event type, else None."""
     key = schema._header_key(header)
     for prefix, code in _prefixes():
-        if key.startswith(prefix) and len(key) > len(prefix):
-            name = schema.field_for_header(key[len(prefix):].lstrip(SEPARATORS), _labels(code))
-            if name is not None:
-                return code, name
+        if not key.startswith(prefix) or len(key) == len(prefix):
+            continue
+        rest = key[len(prefix):]
+        name = schema.field_for_header(rest.lstrip(SEPARATORS), _labels(code))
+        if name is not None:
+            return code, name
+        for label, field_name in _labels(code).items():  # the label shares its start with the name's end:
+            for k in range(1, len(label)):  # 知识产权质押贷款 + 贷款金额 = 知识产权质押贷款金额
+                if prefix.endswith(label[:k]) and rest == label[k:]:
+                    return code, field_name
     return None
 
 
