@@ -19,8 +19,8 @@ def register(commands: argparse._SubParsersAction, rules_commands: argparse._Sub
     batch = commands.add_parser(
         "batch", help="evaluate a list of enterprises (xlsx/csv/parquet/jsonl) / 批量评估",
         description="Evaluate every enterprise of ENTERPRISES as of --as-of and write summary, benefit lines, per-entity "
-                    "totals, undetermined, requirements, withheld, superseded and error tables plus a manifest. "
-                    "批量评估：输出汇总、补贴明细、企业汇总、待定、要求核查、取消、被替代、错误表和清单文件。")
+                    "totals, undetermined, requirements, withheld, superseded, error and notes tables plus a manifest. "
+                    "批量评估：输出汇总、补贴明细、企业汇总、待定、要求核查、取消、被替代、错误、说明表和清单文件。")
     batch.add_argument("enterprises", help="enterprise list: .xlsx (sheets 企业 and 事件), .csv, .parquet or .jsonl")
     batch.add_argument("--events", default=None, help="events file (.xlsx/.csv/.parquet/.jsonl) linked by credit code")
     batch.add_argument("-o", "--out", required=True, help="output .xlsx file, or folder for csv/parquet/jsonl")
