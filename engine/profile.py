@@ -18,7 +18,16 @@ from engine import schema
 from engine.cities import normalise_city
 from engine.credit_code import validate_credit_code
 from engine.size_class import derive_size_class
-from engine.textnorm import ParseError, normalise_text, parse_amount, parse_bool, parse_date, parse_decimal, parse_int
+from engine.textnorm import (
+    ParseError,
+    normalise_text,
+    parse_amount,
+    parse_bool,
+    parse_date,
+    parse_decimal,
+    parse_in_unit,
+    parse_int,
+)
 from engine.vocabulary import ENUMS, enum_code, enum_label
 
 OUTSIDE_LIAONING = "省外"
@@ -182,7 +191,7 @@ def parse_value(spec: schema.FieldSpec, value: Any) -> Any:
             raise ParseError("不能为负数", "cannot be negative", value)
         return number
     if kind == schema.NUMBER:
-        return parse_decimal(value)
+        return parse_in_unit(value, spec.unit) if spec.unit else parse_decimal(value)
     if kind == schema.MONEY:
         return parse_amount(value)
     if kind == schema.DATE:

@@ -34,6 +34,7 @@ class FieldSpec:
     enum: str | None = None
     aliases: tuple[str, ...] = ()  # further headers seen in real spreadsheets
     required: bool = False
+    unit: str | None = None  # a number kept in this unit of money (万元): unit words in a cell convert to it
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,10 @@ ENTITY_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("size_class", "企业规模", "size class", ENUM, "size_class", aliases=("规模", "企业规模类型")),
     FieldSpec("sector", "行业", "sector", ENUM, "sector", aliases=("所属行业", "行业门类")),
     FieldSpec("employees", "从业人员", "employees", INT, aliases=("从业人员数", "员工人数", "职工人数")),
-    FieldSpec("revenue_wan", "营业收入（万元）", "revenue (10k yuan)", NUMBER, aliases=("营业收入", "营业收入(万元)")),
-    FieldSpec("assets_wan", "资产总额（万元）", "total assets (10k yuan)", NUMBER, aliases=("资产总额", "资产总额(万元)")),
+    FieldSpec("revenue_wan", "营业收入（万元）", "revenue (10k yuan)", NUMBER, aliases=("营业收入", "营业收入(万元)"),
+              unit="万元"),
+    FieldSpec("assets_wan", "资产总额（万元）", "total assets (10k yuan)", NUMBER, aliases=("资产总额", "资产总额(万元)"),
+              unit="万元"),
     FieldSpec("high_tech", "高新技术企业", "high-tech enterprise", BOOL, aliases=("是否高新技术企业", "高企")),
     FieldSpec("specialized_sme", "专精特新", "specialised SME (专精特新)", BOOL, aliases=("专精特新企业", "是否专精特新")),
     FieldSpec("owns_ip", "拥有自主知识产权", "owns IP", BOOL, aliases=("自主知识产权",)),

@@ -62,6 +62,7 @@ class BatchResult:
     rows_accounted: dict[str, int]
     error_rows: int
     timings: dict[str, float] = field(default_factory=dict)
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (sheet, column) of every input column not read
 
     @property
     def clean(self) -> bool:
@@ -75,6 +76,24 @@ class BatchResult:
                     f"rows accounted = {total_acc} (results + errors); rows with errors = {self.error_rows}")
         return (f"输入行数 = {total_in}（企业 {self.rows_in['enterprises']}，事件 {self.rows_in['events']}）；"
                 f"已处理行数 = {total_acc}（结果 + 错误）；有错误的行 = {self.error_rows}")
+
+    def ignored_line(self, lang: str = "zh", shown: int = 8) -> str | None:
+        """"未读取的列 3 个：企业「备注」…（原因见“说明”表）", or None when every column was read."""
+        if not self.ignored:
+            return None
+        names = [f"{sheet}「{column}」" for sheet, column in self.ignored[:shown]]
+        more = len(self.ignored) - len(names)
+        if lang == "en":
+            return (f"columns not read: {len(self.ignored)}: " + ", ".join(names) + (f" and {more} more" if more else "")
+                    + " (why: see the Notes table)")
+        return f"未读取的列 {len(self.ignored)} 个：" + "、".join(names) + ("等" if more else "") + "（原因见“说明”表）"
+
+
+def ignored_columns(column_notes: pl.DataFrame) -> list[tuple[str, str]]:
+    """(sheet, column) of the notes table's columns that were not read (``read.NOT_READ``)."""
+    from engine.batch.read import NOT_READ
+
+    return list(column_notes.filter(pl.col("action_zh") == NOT_READ[0]).select("sheet", "column").iter_rows())
 
 
 def run_batch(enterprises: str | Path, events: str | Path | None = None, *, as_of: date,
@@ -134,4 +153,4 @@ def run_batch(enterprises: str | Path, events: str | Path | None = None, *, as_o
     files = write_output(tables, Path(out), fmt, build, progress=progress)
     timings["total"] = time.perf_counter() - started
     return BatchResult(Path(out), files, manifest, population.rows_in, population.rows_accounted(), population.error_rows,
-                       timings)
+                       timings, ignored_columns(population.column_notes))

@@ -49,6 +49,9 @@ class RawTable:
     ``parent`` (nested JSONL events only) is the position of the enterprise row the event belongs to.
     ``kind`` SKIPPED: a sheet that looks like data but could not be read; ``reason_zh``/``reason_en`` say why,
     ``header_row`` is its header row (0 when none was found) and ``rows`` its non-empty rows.
+    ``fields`` (derived event tables only, ``engine.batch.event_columns``): the field each column holds, when the
+    headers say it together with the event type (商标国际注册费用（元）); ``parent_table`` is then the index of
+    the enterprise table ``parent`` points into (None: the first enterprise table).
     """
 
     kind: str
@@ -61,6 +64,8 @@ class RawTable:
     reason_zh: str = ""
     reason_en: str = ""
     header_row: int = 0
+    fields: list[str] | None = None
+    parent_table: int | None = None
 
     @property
     def height(self) -> int:

@@ -41,8 +41,17 @@ import polars as pl
 
 from engine import schema
 from engine.batch.cells import parse_column
-from engine.batch.read import ENTITY_ACTION, ERROR_COLUMNS, Population, _Reader, _sorted_errors, duplicate_messages
-from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, _from_frame, classify, input_format
+from engine.batch.read import (
+    ENTITY_ACTION,
+    ERROR_COLUMNS,
+    NOT_EVALUATED_DUPLICATE,
+    NOT_EVALUATED_ERRORS,
+    Population,
+    _Reader,
+    _sorted_errors,
+    duplicate_messages,
+)
+from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, RawTable, _from_frame, classify, input_format
 
 CHUNK_ROWS = 500_000
 DETAIL = ("lines", "entities", "undetermined", "requirements", "withheld", "superseded")
@@ -154,6 +163,12 @@ def plan(enterprises: str | Path, events: str | Path | None, chunk_rows: int | N
         return None
     if _code_column(ents) is None or (evs is not None and _code_column(evs) is None):
         return None
+    from engine.batch.event_columns import find_groups
+
+    probe = RawTable(ENTERPRISES, ents.path.name, ents.path.name, ents.headers, [pl.Series([], dtype=pl.String)] * len(ents.headers),
+                     pl.Series([], dtype=pl.Int64))
+    if find_groups(0, probe):
+        return None  # event columns beside the enterprise columns: the in-memory reader splits them
     return Plan(ents, evs, size, -(-ents.rows // size))
 
 
@@ -406,11 +421,11 @@ def _rule_city(parts: list[pl.DataFrame], rules, lang: str) -> pl.DataFrame:
     from engine.cities import CITIES, CITY_EN
 
     frame = pl.concat(parts, how="vertical")
-    rule, title, city, entities, lines, total = frame.columns
+    rule, title, city, *counts = frame.columns
     cities = [CITY_EN.get(c, c) for c in CITIES] if lang == "en" else list(CITIES)
     order = {r.id: i for i, r in enumerate(rules.rules)}
-    grouped = frame.group_by(rule, title, city, maintain_order=True).agg(pl.col(entities).sum(), pl.col(lines).sum(),
-                                                                         pl.col(total).sum())
+    # enterprises never span chunks: their counts add up like lines and yuan
+    grouped = frame.group_by(rule, title, city, maintain_order=True).agg([pl.col(c).sum() for c in counts])
     return (grouped.with_columns(pl.col(rule).cast(pl.String).replace_strict(order, default=None, return_dtype=pl.Int64).alias("_r"),
                                  pl.col(city).cast(pl.String).replace_strict(cities, list(range(len(cities))), default=None,
                                                                              return_dtype=pl.Int64).alias("_c"))
@@ -421,10 +436,10 @@ def _rule_city(parts: list[pl.DataFrame], rules, lang: str) -> pl.DataFrame:
 
 def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, workers: int | None, progress, started: float,
         timings: dict[str, float]):
-    from engine.batch.manifest import run_part, stable_from_counts
+    from engine.batch.manifest import recipient_counts, run_part, stable_from_counts
     from engine.batch.money import plain_yuan
-    from engine.batch.run import BatchResult, evaluate_population
-    from engine.batch.tables import OutputTable, _Builder, output_tables
+    from engine.batch.run import BatchResult, evaluate_population, ignored_columns
+    from engine.batch.tables import SUMMARIES, OutputTable, TotalCounts, _Builder, add_total_row, output_tables
     from engine.batch.write import SUFFIX, _atomic_file, _json, _remove, _swap_in, _write_table, manifest_path, sha256_of
 
     out = Path(out)
@@ -447,10 +462,12 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         errors: list[pl.DataFrame] = []
         rows_in = {ENTERPRISES: 0, EVENTS: 0}
         evaluated = events_counted = fallback = 0
-        counts = dict.fromkeys(("benefit_lines", "undetermined", "requirements_checked", "requirements_violated", "withheld",
+        counts = dict.fromkeys(("entities_with_money", "entities_with_support_measures", "benefit_lines", "undetermined", "requirements_checked", "requirements_violated", "withheld",
                                 "superseded"), 0)
         fen = 0
         notes: list[str] = []
+        column_notes: list[pl.DataFrame] = []
+        not_evaluated = dict.fromkeys((NOT_EVALUATED_ERRORS, NOT_EVALUATED_DUPLICATE), 0)
         rules_table = None
         total = p.enterprises.rows
         for k in range(p.chunks):
@@ -462,7 +479,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             results = evaluate_population(population, as_of, ruleset)
             timings["evaluate"] += time.perf_counter() - mark
             mark = time.perf_counter()
-            tables = {t.key: t for t in output_tables(population, results, ruleset, as_of, lang)}
+            tables = {t.key: t for t in output_tables(population, results, ruleset, as_of, lang, totals=False)}
             timings["tables"] += time.perf_counter() - mark
             mark = time.perf_counter()
             for key in DETAIL:
@@ -487,6 +504,8 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             evaluated += population.entities.height
             events_counted += population.events.height
             fallback += int(population.entities.get_column("fallback").sum())
+            for name, value in recipient_counts(results.lines).items():  # enterprises never span chunks
+                counts[name] += value
             counts["benefit_lines"] += results.lines.height
             fen += int(results.lines.get_column("amount").sum() or 0)
             counts["undetermined"] += results.undetermined.height
@@ -495,6 +514,9 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             counts["withheld"] += results.withheld.height
             counts["superseded"] += results.superseded.height
             notes += population.notes
+            column_notes.append(population.column_notes)
+            for reason, n in population.not_evaluated_counts().items():
+                not_evaluated[reason] += n
             del population, results, tables
             if progress is not None:
                 progress("evaluate", min(total, (k + 1) * -(-total // p.chunks)), total)
@@ -504,19 +526,25 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         summary_city = summaries["summary_rule_city"]
         summaries["summary_rule_city"] = OutputTable(summary_city.key, summary_city.title, _rule_city(rule_city, ruleset, lang),
                                                      summary_city.money)
+        totals = TotalCounts({k: counts[k] for k in ("entities_with_money", "entities_with_support_measures")}, not_evaluated)
+        for key in SUMMARIES:
+            summaries[key] = add_total_row(summaries[key], totals, lang)
         sources = [SimpleNamespace(source=f.path.name, sheet=f.path.name) for f in (p.enterprises, p.events) if f is not None]
         all_errors = _sorted_errors(pl.concat(errors, how="vertical") if errors else pl.DataFrame(schema=ERROR_COLUMNS), sources)
         shim = SimpleNamespace(pop=SimpleNamespace(errors=all_errors), lang=lang)
         shim.table = lambda key, frame, money=(): _Builder.table(shim, key, frame, money)
         errors_table = _Builder.errors(shim)
-        order = ["summary_rules", "summary_cities", "summary_rule_city", *DETAIL, "errors", "rules"]
+        shim.pop.column_notes = pl.concat(column_notes).unique(maintain_order=True)  # chunks share their headers
+        notes_table = _Builder.notes(shim)
+        order = ["summary_rules", "summary_cities", "summary_rule_city", *DETAIL, "errors", "notes", "rules"]
         entries = [appenders[key] if key in appenders else
-                   {"errors": errors_table, "rules": rules_table}.get(key) or summaries[key] for key in order]
+                   {"errors": errors_table, "notes": notes_table, "rules": rules_table}.get(key) or summaries[key]
+                   for key in order]
         rejected = all_errors.select("table", "_t", "_p").unique()
         accounted = {ENTERPRISES: evaluated + int((rejected["table"] == ENTERPRISES).sum()),
                      EVENTS: events_counted + int((rejected["table"] == EVENTS).sum())}
         rows = {"in": dict(rows_in), "accounted": accounted, "balanced": accounted == rows_in,
-                "enterprises_evaluated": evaluated, "events_counted": events_counted,
+                "enterprises_evaluated": evaluated, "enterprises_not_evaluated": not_evaluated, "events_counted": events_counted,
                 "rows_with_errors": all_errors.select("_t", "_p").unique().height, "error_messages": all_errors.height,
                 "evaluated_by_per_profile_engine": fallback}
         result_counts = {**counts, "total_yuan": plain_yuan(fen)}
@@ -569,4 +597,5 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         _remove(work)
     timings["total"] = time.perf_counter() - started
     error_rows = rows["rows_with_errors"]
-    return BatchResult(out, files, manifest, rows_in, accounted, error_rows, timings)
+    return BatchResult(out, files, manifest, rows_in, accounted, error_rows, timings,
+                       ignored_columns(shim.pop.column_notes))

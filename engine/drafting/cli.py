@@ -7,7 +7,16 @@ import json
 import sys
 from pathlib import Path
 
-from engine.cli import EXIT_BAD_INPUT, EXIT_BAD_RULES, EXIT_OK, EXIT_USAGE, CliError, as_of_date, load_ruleset
+from engine.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_BAD_RULES,
+    EXIT_OK,
+    EXIT_ROW_ERRORS,
+    EXIT_USAGE,
+    CliError,
+    as_of_date,
+    load_ruleset,
+)
 
 
 def register(commands, rules_commands) -> None:
@@ -84,7 +93,8 @@ def run_diff_command(args: argparse.Namespace) -> int:
         raise CliError("评估对象中没有可读取的主体 / no readable entity in the population:\n" + "\n".join(population.errors),
                        EXIT_BAD_INPUT)
     report = run_diff(base, proposed, population.profiles, args.as_of, population.labels, population.errors,
-                      label_of(args.base), label_of(args.proposed), Path(args.population).name, args.backend, lang=args.lang)
+                      label_of(args.base), label_of(args.proposed), Path(args.population).name, args.backend, lang=args.lang,
+                      rows_in=population.rows_in, rows_not_read=population.rows_not_read)
     text = render_terminal(report, args.lang)
     for output in args.output:
         lower = output.lower()
@@ -100,4 +110,8 @@ def run_diff_command(args: argparse.Namespace) -> int:
             Path(output).write_text(render_html(report, args.lang), encoding="utf-8")
         print(f"{'已写入' if args.lang == 'zh' else 'wrote'} {output}", file=sys.stderr)
     sys.stdout.write(text)
+    if report.has_row_errors:  # as huiqi batch: the report is written, but it leaves rows out
+        print("部分行无法读取，未计入报告（见“无法读取的行”）/ some rows could not be read and are not in the report",
+              file=sys.stderr)
+        return EXIT_ROW_ERRORS
     return EXIT_OK

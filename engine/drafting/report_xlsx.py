@@ -30,7 +30,8 @@ def write_xlsx(report: DiffReport, path: str | Path, lang: str = "zh") -> Path:
     rows = [(w["title"], ""), (w["base"], f"{report.base_label} ({report.base_fingerprint})"),
             (w["proposed"], f"{report.proposed_label} ({report.proposed_fingerprint})"), (w["as_of"], str(report.as_of)),
             (w["population"], report.population_label), (w["evaluated"], report.evaluated),
-            (w["row_errors"], len(report.row_errors)), (f"{w['budget']} ({w['before']})", _f(report.before_total)),
+            (w["not_evaluated"], report.rows_not_read.get("enterprises", 0)),
+            (w["events_not_counted"], report.rows_not_read.get("events", 0)), (w["error_messages"], len(report.row_errors)), (f"{w['budget']} ({w['before']})", _f(report.before_total)),
             (f"{w['budget']} ({w['after']})", _f(report.after_total)),
             (w["change"], _f(report.after_total - report.before_total)), (w["gainers"], report.count("gain")),
             (w["losers"], report.count("loss")), (w["others"], report.count("change"))]
