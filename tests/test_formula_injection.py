@@ -57,6 +57,7 @@ def _inputs(folder: Path) -> tuple[Path, Path]:
          "cost": "-5"},
     ]
     ents = pl.concat([ents, pl.DataFrame(extra, schema={c: pl.String for c in ents.columns})], how="diagonal")
+    ents = ents.with_columns(pl.lit("备注").alias(HOSTILE[3]))  # a column not read: the notes table names it
     evs = pl.concat([evs, pl.DataFrame(more, schema={c: pl.String for c in evs.columns})], how="diagonal")
     ents.write_csv(folder / "e.csv")
     evs.write_csv(folder / "v.csv")
@@ -167,7 +168,7 @@ def test_diff_report_workbook_writes_names_as_strings(tmp_path):
     population.with_columns(pl.Series(name, hostile)).write_csv(tmp_path / "p.csv")
     out = tmp_path / "r.xlsx"
     assert main(["diff", "rules", "examples/diff/rate80", "--population", str(tmp_path / "p.csv"), "--events",
-                 "examples/diff/events.csv", "--as-of", "2020-12-31", "-o", str(out)]) == 0
+                 "examples/diff/events.csv", "--as-of", "2020-12-31", "-o", str(out)]) == 5  # one bad row on purpose
     from openpyxl import load_workbook as open_xlsx
 
     book = open_xlsx(out)
