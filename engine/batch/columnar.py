@@ -30,13 +30,16 @@ from engine.conditions import bind, bind_by_event_date
 from engine.describe import describe
 from engine.evaluate import REASONS, caveat, compiled_tree, conditions_of, derived_title, missing_fact, param_text, withholds
 from engine.money import format_rate
+from engine.once import SEP as ONCE_SEP
+from engine.once import once_per, once_scope
 from engine.results import Evaluation
 from engine.rulebook import Rule, RuleSet
 from engine.tree import Node, derived_of, fields_of, params_of
 
 KEY = {"eid": pl.Int64, "rule": pl.String, "rule_pos": pl.Int64, "idx": pl.Int64}
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "lines": {**KEY, "amount": pl.Int64, "calculation": pl.String, "caveat_zh": pl.String, "caveat_en": pl.String},
+    "lines": {**KEY, "amount": pl.Int64, "calculation": pl.String, "caveat_zh": pl.String, "caveat_en": pl.String,
+              "once_key": pl.String},
     "requirements": {**KEY, "status": pl.String, "floor": pl.Int64, "actual": pl.Int64, "shortfall": pl.Int64,
                      "calculation": pl.String},
     "withheld": {**KEY, "amount": pl.Int64, "calculation": pl.String, "exclusion": pl.String, "exclusion_idx": pl.Int64,
@@ -221,6 +224,8 @@ class ColumnarEvaluator:
             base = [pl.col("eid"), pl.lit(rule.id).alias("rule"), pl.lit(plan.pos, dtype=pl.Int64).alias("rule_pos"),
                     (pl.col("idx") if rule.event else pl.lit(None, dtype=pl.Int64)).alias("idx"),
                     (pl.col("event.date") if rule.event else pl.lit(self.as_of, dtype=pl.Date)).alias("_when")]
+            if rule.kind == "benefit":
+                base.append(once_key_expr(rule).alias("once_key"))
             unknown = frame.filter(decided.is_null())
             if unknown.height:
                 out["undetermined"].append(unknown.select(*base, self.missing(plan, rule.event).alias("missing"),
@@ -250,7 +255,8 @@ class ColumnarEvaluator:
     def event_frame(self, entities: pl.DataFrame, events: pl.DataFrame, event_type: str, first: int) -> pl.DataFrame:
         spec = schema.EVENT_BY_CODE[event_type]
         own = [f.name for f in spec.fields + schema.EVENT_COMMON if f.name != "type"]
-        chosen = events.select("eid", "idx", *[pl.col(n).alias(f"event.{n}") for n in own])  # events of this type only
+        chosen = events.select("eid", "idx", *[pl.col(n).alias(f"event.{n}") for n in own],  # events of this type only
+                               pl.col("type").alias("event.type"), ordinal_column(events))
         wanted = ["city", *self.entity_columns(event_type)]
         wanted = list(dict.fromkeys(wanted))
         gathered = entities.select(wanted).gather(chosen.get_column("eid") - first)
@@ -440,6 +446,24 @@ class ColumnarEvaluator:
                 .with_columns(pl.col("total").fill_null(0), pl.col("lines").fill_null(0), pl.col("ignored").fill_null(0)))
 
 
+def ordinal_column(events: pl.DataFrame) -> pl.Expr:
+    """``_ordinal`` (engine.once): the n-th distinct ref-less event of its type and date; 1 where not marked."""
+    return (pl.col("_ordinal") if "_ordinal" in events.columns else pl.lit(1, dtype=pl.Int64)).alias("_ordinal")
+
+
+def once_key_expr(rule: Rule) -> pl.Expr:
+    """The once-key of ``rule``'s lines, as ``engine.once.once_key`` forms it, over an event frame."""
+    scope = once_scope(rule)
+    if once_per(rule) == "entity" or rule.event is None:
+        return pl.lit(f"{scope}{ONCE_SEP}entity")
+    ordinal = pl.when(pl.col("_ordinal") > 1).then(pl.concat_str([pl.lit("#"), pl.col("_ordinal").cast(pl.String)])) \
+        .otherwise(pl.lit(""))
+    part = pl.when(pl.col("event.ref").is_not_null() & (pl.col("event.ref") != "")) \
+        .then(pl.concat_str([pl.lit("ref:"), pl.col("event.ref")])) \
+        .otherwise(pl.concat_str([pl.lit("date:"), pl.col("event.date").dt.strftime("%Y-%m-%d"), ordinal]))
+    return pl.concat_str([pl.lit(f"{scope}{ONCE_SEP}"), pl.col("event.type"), pl.lit(ONCE_SEP), part])
+
+
 def missing_labels(rules: RuleSet, lang: str) -> dict[str | None, dict[str, str]]:
     """Missing-fact name → label as ``engine.evaluate.missing_fact`` words it, per event type (None: entity rules)."""
     out: dict[str | None, dict[str, str]] = {}
@@ -489,8 +513,8 @@ def rows_from_evaluation(eid: int, evaluation: Evaluation, rules: RuleSet) -> Re
 
     reason = {v[0]: k for k, v in REASONS.items()}  # the engine's own words: an unknown one is a KeyError, not a guess
     lines = [{**key(b), "amount": fen_or_none(b.amount), "calculation": b.calculation,
-              "caveat_zh": "；".join(b.caveats_zh) or None, "caveat_en": "; ".join(b.caveats_en) or None}
-             for b in evaluation.benefits]
+              "caveat_zh": "；".join(b.caveats_zh) or None, "caveat_en": "; ".join(b.caveats_en) or None,
+              "once_key": b.once_key} for b in evaluation.benefits]
     requirements = [{**key(r), "status": r.status, "floor": fen_or_none(r.floor), "actual": fen_or_none(r.actual),
                      "shortfall": fen_or_none(r.shortfall), "calculation": r.calculation} for r in evaluation.requirements]
     withheld = [{**key(w.line), "amount": fen_or_none(w.line.amount), "calculation": w.line.calculation,

@@ -70,7 +70,7 @@ HEADERS = {
     "exclusion_title": ("取消依据", "exclusion"), "by_rule": ("替代规则编号", "paid instead by rule"),
     "by_title": ("替代规则", "paid instead by"), "column": ("列", "column"), "field": ("字段", "field"), "value": ("值", "value"),
     "message": ("问题", "problem"), "action": ("处理", "what happened"), "window_from": ("生效日期", "in force from"),
-    "window_to": ("失效日期", "in force to"), "tags": ("标签", "tags"),
+    "window_to": ("失效日期", "in force to"), "tags": ("标签", "tags"), "once_key": ("一次性键", "once_key"),
 }
 
 
@@ -152,7 +152,7 @@ class _Builder:
         frame = self.detailed(self.res.lines).select(
             "credit_code", "name", "city", "rule", "title", "event_type", "event_date", "event_ref", "event_no", "amount",
             pl.when(pl.col("amount").is_null()).then(_enum_lit(self.zh_en("文件未规定具体金额", "no amount stated in the text")))
-            .alias("amount_note"), "calculation", pl.col(caveat).alias("caveat"), "citation")
+            .alias("amount_note"), "calculation", pl.col(caveat).alias("caveat"), "citation", "once_key")
         return self.table("lines", frame, ("amount",))
 
     def undetermined(self) -> OutputTable:
