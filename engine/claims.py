@@ -21,6 +21,9 @@ The contract (for anyone implementing a ledger):
   ``recorded_at`` is an ISO 8601 text (UTC), used to order claims and shown to the clerk as is.
 * At most one claim per ``(credit_code, once_key)`` is expected; if a lookup returns several, the engine
   reports the earliest by ``recorded_at`` (then round name).
+* The command line: ``lookup_from_args(args)`` turns ``args.ledger`` (a URL, from the ``--ledger`` option that
+  the ledger package adds to ``huiqi evaluate|explain|batch``) into a lookup through
+  ``engine.ledger.open_lookup(url)``; without that option it returns None.
 * ``claims_for(credit_codes)`` → ``{credit_code: [PaidClaim, …]}`` for the per-profile engine (codes without a
   claim may be absent). ``claims_frame()`` → one ``polars.DataFrame`` of every claim, columns (and dtypes)
   ``claim_columns()``: the batch reads it with one query and joins it in polars, never one query per line.
@@ -39,7 +42,7 @@ if TYPE_CHECKING:
 
 PAID_STATUSES = ("approved", "paid")
 # status → (zh, en)
-STATUS_WORDS = {"approved": ("已审批", "approved"), "paid": ("已兑现", "paid")}
+STATUS_WORDS = {"approved": ("审批通过", "approved"), "paid": ("兑现", "paid")}
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,23 @@ class InMemoryClaims:
             "amount_fen": [int(to_fen(c.amount) * 100) for c in rows],
             "status": [c.status for c in rows], "round_name": [c.round_name for c in rows],
             "recorded_at": [c.recorded_at for c in rows]}, schema=claim_columns())
+
+
+def claims_from_frame(frame: pl.DataFrame) -> InMemoryClaims:
+    """A ``claims_frame()`` back as an in-memory lookup (the batch's per-profile fallback: no second query)."""
+    return InMemoryClaims(PaidClaim(row["credit_code"], row["once_key"], row["rule_id"], Decimal(row["amount_fen"]).scaleb(-2),
+                                    row["status"], row["round_name"], recorded_at=row["recorded_at"])
+                          for row in frame.iter_rows(named=True))
+
+
+def lookup_from_args(args: object) -> ClaimLookup | None:
+    """The ClaimLookup a command line asked for with ``--ledger URL`` (added by ``engine.ledger``), or None."""
+    url = getattr(args, "ledger", None)
+    if not url:
+        return None
+    from engine.ledger import open_lookup  # the database ledger package; present when --ledger exists
+
+    return open_lookup(url)
 
 
 def first_claims(claims: Iterable[PaidClaim]) -> dict[str, PaidClaim]:

@@ -43,7 +43,7 @@ from engine.results import (
     Undetermined,
     Withheld,
 )
-from engine.round_words import conflict_error, expiry_caveat, merged_warning, outside_reason, paid_reason
+from engine.round_words import conflict_error, expiry_caveat, merged_text, outside_reason, paid_reason
 from engine.rulebook import Rule, RuleSet, load_rules
 from engine.tree import All, AsOf, Compare, Field, Node, derived_of, fields_of, params_of, walk
 
@@ -252,8 +252,12 @@ class _Evaluator:
         if sorting.conflicts:
             raise ProfileError([conflict_error(profile.events, a, b) for a, b in sorting.conflicts])
         self.ordinals = sorting.ordinals
-        self.warnings = list(profile.warnings) + [merged_warning(profile.events, later, first)
-                                                  for later, first in sorting.duplicates.items()]
+        self.warnings = list(profile.warnings)
+        self.merged: list[IgnoredEvent] = []
+        for later, first in sorting.duplicates.items():
+            zh, en = merged_text(later, first)
+            self.warnings.append(f"{zh} / {en}")
+            self.merged.append(IgnoredEvent(event=self.event_ref(later, profile.events[later]), reason_zh=zh, reason_en=en))
         self.cache = rules.cache
         self.shown: dict[tuple[str, str, str], str] = {}
         self.profile = profile
@@ -422,8 +426,7 @@ class _Evaluator:
                     continue
                 occasions: list[tuple[int | None, int | None, Event | None]] = [(None, None, None)]
             else:
-                occasions = [(p, i, e) for p, (i, e) in enumerate(self.events) if e.type == rule.event
-                             and (self.period is None or rule.kind != "benefit" or e.date in self.period)]
+                occasions = [(p, i, e) for p, (i, e) in enumerate(self.events) if e.type == rule.event]
                 if not occasions:
                     kind = schema.EVENT_BY_CODE[rule.event]
                     self.trace(None, rule, None, "not_eligible", reason_zh=f"没有「{kind.zh}」事件",
@@ -491,6 +494,17 @@ class _Evaluator:
         if self.round_mode:
             kept = [(rule, expiry_caveat(rule, line, self.as_of), index) for rule, line, index in kept]
         kept, already_paid = self.apply_claims(kept)
+        if self.outside:
+            # events outside the round earn nothing in it; an award of theirs already paid is still shown as paid
+            outside = {o.event.index for o in self.outside}
+
+            def earned(header) -> bool:
+                return header.kind != "benefit" or header.event is None or header.event.index not in outside
+            kept = [item for item in kept if earned(item[1])]
+            withheld = [w for w in withheld if earned(w.line)]
+            superseded = [s for s in superseded if earned(s.line)]
+            undetermined = [u for u in undetermined if earned(u)]
+            near = [n for n in near if earned(n)]
         benefits = [line for _, line, _ in kept]
         total = sum((b.amount for b in benefits if b.amount is not None), Decimal("0.00"))
         paid_total = sum((p.line.amount for p in already_paid if p.line.amount is not None), Decimal("0.00"))
@@ -500,7 +514,7 @@ class _Evaluator:
             as_of=self.as_of, rule_set=self.rules.fingerprint, benefits=benefits, requirements=requirements,
             withheld=withheld, superseded=superseded, undetermined=undetermined, near_misses=near,
             exclusions=holding, derived={k: RESULT_WORD[v] for k, v in self.derived.items()}, total=to_fen(total),
-            ignored_events=self.ignored, period=self.period, outside_period=self.outside, already_paid=already_paid,
+            ignored_events=self.ignored, merged_events=self.merged, period=self.period, outside_period=self.outside, already_paid=already_paid,
             already_paid_total=to_fen(paid_total), round_mode=self.round_mode,
             derivations=list(self.profile.derivations), warnings=self.warnings, traces=self.traces)
 

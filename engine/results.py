@@ -173,6 +173,7 @@ class Evaluation(_Frozen):
     derived: dict[str, str] = Field(default_factory=dict, description="derived facts: true / false / unknown")
     total: Decimal = Decimal("0.00")
     ignored_events: list[IgnoredEvent] = Field(default_factory=list)
+    merged_events: list[IgnoredEvent] = Field(default_factory=list, description="events identical to an earlier one: counted once")
     period: Period | None = Field(default=None, description="the claim round's period, when one was given")
     outside_period: list[IgnoredEvent] = Field(default_factory=list, description="events outside the round's period")
     already_paid: list[AlreadyPaid] = Field(default_factory=list, description="lines a ledger already holds")
@@ -190,6 +191,8 @@ class Evaluation(_Frozen):
         # a round's fields appear only when a period or a ledger was given: otherwise today's output, unchanged
         if self.period is None:
             exclude |= {"period", "outside_period"}
+        if not self.merged_events:
+            exclude |= {"merged_events"}
         if self.period is None and not self.already_paid and not self.round_mode:
             exclude |= {"already_paid", "already_paid_total"}
         return self.model_dump_json(indent=2, exclude=exclude)

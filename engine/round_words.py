@@ -27,9 +27,10 @@ def merged_text(later: int, first: int) -> tuple[str, str]:
             f"event {later + 1} is identical to event {first + 1}: the same event, counted once")
 
 
-def merged_warning(events: Sequence[Any], later: int, first: int) -> str:
-    zh, en = merged_text(later, first)
-    return f"{zh} / {en}"
+def merged_row_text(sheet: str, row: int) -> tuple[str, str]:
+    """A duplicate event row of a batch input, merged into the first identical one."""
+    return (f"与{sheet}第{row}行的事件完全相同，视为同一事件，只计一次",
+            f"identical to the event in {sheet} row {row}: the same event, counted once")
 
 
 def conflict_text(event_type: str, ref: str, first: int, later: int, fields: Sequence[str]) -> tuple[str, str]:
@@ -79,7 +80,7 @@ def expiry_caveat(rule: Any, line: BenefitLine, as_of: date) -> BenefitLine:
 def paid_text(status: str, recorded_at: str, round_name: str, amount_yuan: str) -> tuple[str, str]:
     zh_status, en_status = STATUS_WORDS.get(status, (status, status))
     day = recorded_at[:10]
-    return (f"已兑现：{day} 在「{round_name}」中{zh_status} {amount_yuan} 元，本轮不再支付",
+    return (f"已兑现：{day} 于「{round_name}」{zh_status} {amount_yuan} 元，本轮不再支付",
             f"already paid: {en_status} {amount_yuan} yuan on {day} in round '{round_name}'; not paid again")
 
 

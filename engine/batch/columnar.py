@@ -26,13 +26,15 @@ import polars as pl
 from engine import schema
 from engine.batch.compile import column, derived_column, truth
 from engine.batch.money import decimals_of, fen_of, fen_or_none, floor_fen, rate_parts, times_rate, yuan_text
+from engine.claims import PAID_STATUSES
 from engine.conditions import bind, bind_by_event_date
 from engine.describe import describe
 from engine.evaluate import REASONS, caveat, compiled_tree, conditions_of, derived_title, missing_fact, param_text, withholds
 from engine.money import format_rate
 from engine.once import SEP as ONCE_SEP
 from engine.once import once_per, once_scope
-from engine.results import Evaluation
+from engine.results import Evaluation, Period
+from engine.round_words import expiry_texts
 from engine.rulebook import Rule, RuleSet
 from engine.tree import Node, derived_of, fields_of, params_of
 
@@ -46,7 +48,11 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
                  "reason_zh": pl.String, "reason_en": pl.String},
     "superseded": {**KEY, "amount": pl.Int64, "calculation": pl.String, "by_rule": pl.String},
     "undetermined": {**KEY, "missing": pl.List(pl.String), "reason": pl.String},
-    "totals": {"eid": pl.Int64, "total": pl.Int64, "lines": pl.Int64, "ignored": pl.Int64},
+    "paid": {**KEY, "amount": pl.Int64, "calculation": pl.String, "once_key": pl.String, "status": pl.String,
+             "round_name": pl.String, "recorded_at": pl.String, "paid_amount": pl.Int64, "paid_rule": pl.String},
+    "outside": {"eid": pl.Int64, "idx": pl.Int64},
+    "totals": {"eid": pl.Int64, "total": pl.Int64, "lines": pl.Int64, "ignored": pl.Int64, "paid_total": pl.Int64,
+               "paid_lines": pl.Int64, "outside": pl.Int64, "merged": pl.Int64},
 }
 _EMPTY = pl.lit([], dtype=pl.List(pl.String))
 _SEP = "\x1f"  # joins missing-fact names (which never contain it) while building their lists
@@ -61,6 +67,8 @@ class Results:
     withheld: pl.DataFrame
     superseded: pl.DataFrame
     undetermined: pl.DataFrame
+    paid: pl.DataFrame  # lines a ledger already holds as approved or paid (not in the totals)
+    outside: pl.DataFrame  # events outside the round's period
     totals: pl.DataFrame
 
     @classmethod
@@ -78,7 +86,8 @@ class Results:
         return cls(**out)
 
     def sorted(self) -> Results:
-        order = {name: (["eid", "rule_pos", "idx"] if name != "totals" else ["eid"]) for name in SCHEMAS}
+        order = {name: (["eid", "rule_pos", "idx"] if "rule_pos" in SCHEMAS[name] else [c for c in ("eid", "idx") if c in SCHEMAS[name]])
+                 for name in SCHEMAS}
         return Results(**{name: getattr(self, name).sort(order[name], nulls_last=False, maintain_order=True) for name in SCHEMAS})
 
 
@@ -93,9 +102,13 @@ class _Plan:
 class ColumnarEvaluator:
     """One rule set at one ``as_of``, compiled once, applied to any number of chunks."""
 
-    def __init__(self, rules: RuleSet, as_of: date):
+    def __init__(self, rules: RuleSet, as_of: date, period: Period | None = None, claims: pl.DataFrame | None = None):
         self.rules = rules
         self.as_of = as_of
+        self.period = period
+        self.claims = first_claim_rows(claims) if claims is not None else None
+        self.round_mode = period is not None or claims is not None
+        self.benefit_ids = [r.id for r in rules.rules if r.kind == "benefit"]
         self.plans: dict[str, _Plan] = {}
         for pos, rule in enumerate(rules.rules):
             conditions = tuple((c.tree, self.bound(rule, c.tree)) for c in conditions_of(rules, rule))
@@ -207,6 +220,8 @@ class ColumnarEvaluator:
         entity_rules = [r for r in self.active if r.event is None]
         entities = entities.with_columns([truth(self.plans[r.id].tree, None).alias(f"?{r.id}") for r in entity_rules])
         counted = events.filter(pl.col("date") <= self.as_of)
+        if "_merged" in counted.columns:  # an event listed twice is counted once (engine.batch.duplicates)
+            counted = counted.filter(pl.col("_merged").is_null())
         frames: dict[str | None, pl.DataFrame] = {None: entities}
         # one pass over the chunk's events instead of one string filter per event type
         by_type = {key[0]: part for key, part in counted.partition_by("type", as_dict=True, maintain_order=True).items()}
@@ -247,9 +262,19 @@ class ColumnarEvaluator:
             else pl.DataFrame(schema={**SCHEMAS["lines"], "_when": pl.Date})
         kept, withheld = self.apply_exclusions(lines, entities, counted, first)
         kept, superseded = self.apply_supersedes(kept)
-        totals = self.totals(entities, kept, events)
+        kept, superseded = self.apply_once(kept, superseded)
+        if self.round_mode:
+            kept = self.expiry_caveats(kept)
+        kept, paid = self.apply_claims(kept, entities, first)
+        undetermined = _stack(out["undetermined"], "undetermined")
+        outside = pl.DataFrame(schema=SCHEMAS["outside"])
+        if self.period is not None:
+            inside = pl.col("date").is_between(pl.lit(self.period.start), pl.lit(self.period.end))
+            outside = counted.filter(~inside).select("eid", "idx")
+            kept, withheld, superseded, undetermined = (self.earned(f, outside) for f in (kept, withheld, superseded, undetermined))
+        totals = self.totals(entities, kept, events, paid, outside)
         result = {"lines": [kept], "requirements": out["requirements"], "withheld": [withheld], "superseded": [superseded],
-                  "undetermined": out["undetermined"], "totals": [totals]}
+                  "undetermined": [undetermined], "paid": [paid], "outside": [outside], "totals": [totals]}
         return Results(**{name: _stack(result[name], name) for name in SCHEMAS}).sorted()
 
     def event_frame(self, entities: pl.DataFrame, events: pl.DataFrame, event_type: str, first: int) -> pl.DataFrame:
@@ -438,12 +463,76 @@ class ColumnarEvaluator:
         superseded = frame.filter(pl.col("by_rule").is_not_null()).select(list(SCHEMAS["superseded"]))
         return frame.filter(pl.col("by_rule").is_null()).select(list(SCHEMAS["lines"])), superseded
 
-    def totals(self, entities: pl.DataFrame, kept: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    # -- once-keys, a ledger and a round's period --------------------------------------------------
+    def apply_once(self, kept: pl.DataFrame, superseded: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Each once-key pays once per enterprise in one evaluation: later lines (rule-base, then event order)
+        with a key already paid go to superseded, paid by the first line's rule (engine.evaluate.apply_once)."""
+        if kept.height == 0:
+            return kept, superseded
+        kept = kept.sort("eid", "rule_pos", "idx", nulls_last=False, maintain_order=True)
+        again = ~pl.struct("eid", "once_key").is_first_distinct()
+        if not kept.select(again.any()).item():
+            return kept, superseded
+        marked = kept.with_columns(again.alias("_again"), pl.col("rule").first().over(["eid", "once_key"]).alias("by_rule"))
+        extra = marked.filter(pl.col("_again")).select(list(SCHEMAS["superseded"]))
+        return marked.filter(~pl.col("_again")).select(list(SCHEMAS["lines"])), _stack([superseded, extra], "superseded")
+
+    def expiry_caveats(self, kept: pl.DataFrame) -> pl.DataFrame:
+        """The ended-policy caveat on lines of rules whose window closed before as_of (engine.round_words)."""
+        ended = [r for r in self.rules.rules if r.kind == "benefit" and r.window_to is not None and r.window_to < self.as_of]
+        if not ended or kept.height == 0:
+            return kept
+        updates = []
+        for lang, joiner in (("zh", "；"), ("en", "; ")):
+            text = pl.lit(None, dtype=pl.String)
+            for r in ended:
+                words = expiry_texts(r.window_to, r.departments)[0 if lang == "zh" else 1]
+                text = pl.when(pl.col("rule") == r.id).then(pl.lit(words)).otherwise(text)
+            updates.append(pl.concat_str([pl.col(f"caveat_{lang}"), text], separator=joiner, ignore_nulls=True)
+                           .replace("", None).alias(f"caveat_{lang}"))
+        return kept.with_columns(updates)
+
+    def apply_claims(self, kept: pl.DataFrame, entities: pl.DataFrame, first: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Lines whose (credit code, once-key) the ledger holds: moved to ``paid``, out of the totals."""
+        if self.claims is None or kept.height == 0 or self.claims.height == 0:
+            return kept, pl.DataFrame(schema=SCHEMAS["paid"])
+        codes = entities.get_column("credit_code").gather(kept.get_column("eid") - first).alias("credit_code")
+        joined = kept.with_columns(codes).join(self.claims, on=["credit_code", "once_key"], how="left", maintain_order="left")
+        held = pl.col("status").is_not_null()
+        paid = joined.filter(held).select(list(SCHEMAS["paid"]))
+        return joined.filter(~held).select(list(SCHEMAS["lines"])), paid
+
+    def earned(self, frame: pl.DataFrame, outside: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` without benefit rows of events outside the round's period."""
+        if frame.height == 0 or outside.height == 0:
+            return frame
+        marker = outside.with_columns(pl.lit(True).alias("_out"))
+        joined = frame.join(marker, on=["eid", "idx"], how="left", maintain_order="left")
+        away = pl.col("_out").fill_null(False) & pl.col("rule").is_in(self.benefit_ids)
+        return joined.filter(~away).drop("_out")
+
+    def totals(self, entities: pl.DataFrame, kept: pl.DataFrame, events: pl.DataFrame, paid: pl.DataFrame,
+               outside: pl.DataFrame) -> pl.DataFrame:
         sums = kept.group_by("eid").agg(pl.col("amount").sum().alias("total"), pl.len().cast(pl.Int64).alias("lines"))
-        ignored = events.filter(pl.col("date") > self.as_of).group_by("eid").agg(pl.len().cast(pl.Int64).alias("ignored"))
-        return (entities.select("eid").join(sums, on="eid", how="left", maintain_order="left")
-                .join(ignored, on="eid", how="left", maintain_order="left")
-                .with_columns(pl.col("total").fill_null(0), pl.col("lines").fill_null(0), pl.col("ignored").fill_null(0)))
+        paid_sums = paid.group_by("eid").agg(pl.col("amount").sum().alias("paid_total"), pl.len().cast(pl.Int64).alias("paid_lines"))
+        merged = pl.col("_merged").is_not_null() if "_merged" in events.columns else pl.lit(False)
+        ignored = events.filter((pl.col("date") > self.as_of) & ~merged).group_by("eid").agg(pl.len().cast(pl.Int64).alias("ignored"))
+        merges = events.filter(merged).group_by("eid").agg(pl.len().cast(pl.Int64).alias("merged"))
+        away = outside.group_by("eid").agg(pl.len().cast(pl.Int64).alias("outside"))
+        frame = entities.select("eid")
+        for part in (sums, ignored, paid_sums, away, merges):
+            frame = frame.join(part, on="eid", how="left", maintain_order="left")
+        return frame.with_columns([pl.col(c).fill_null(0) for c in ("total", "lines", "ignored", "paid_total", "paid_lines",
+                                                                     "outside", "merged")])
+
+
+def first_claim_rows(claims: pl.DataFrame) -> pl.DataFrame:
+    """The earliest approved or paid claim per (credit code, once-key), as ``engine.claims.first_claims`` picks it."""
+    return (claims.filter(pl.col("status").is_in(list(PAID_STATUSES)))
+            .sort("recorded_at", "round_name", maintain_order=True)
+            .unique(["credit_code", "once_key"], keep="first", maintain_order=True)
+            .select("credit_code", "once_key", "status", "round_name", "recorded_at",
+                    pl.col("amount_fen").cast(pl.Int64).alias("paid_amount"), pl.col("rule_id").alias("paid_rule")))
 
 
 def ordinal_column(events: pl.DataFrame) -> pl.Expr:
@@ -524,10 +613,16 @@ def rows_from_evaluation(eid: int, evaluation: Evaluation, rules: RuleSet) -> Re
                   for s in evaluation.superseded]
     undetermined = [{**key(u), "missing": [m.field for m in u.missing], "reason": reason[u.reason_zh]}
                     for u in evaluation.undetermined]
+    paid = [{**key(p.line), "amount": fen_or_none(p.line.amount), "calculation": p.line.calculation,
+             "once_key": p.line.once_key, "status": p.status, "round_name": p.round_name, "recorded_at": p.recorded_at,
+             "paid_amount": fen_or_none(p.paid_amount), "paid_rule": p.paid_rule_id} for p in evaluation.already_paid]
+    outside = [{"eid": eid, "idx": o.event.index} for o in evaluation.outside_period]
     totals = [{"eid": eid, "total": fen_or_none(evaluation.total), "lines": len(evaluation.benefits),
-               "ignored": len(evaluation.ignored_events)}]
+               "ignored": len(evaluation.ignored_events), "paid_total": fen_or_none(evaluation.already_paid_total),
+               "paid_lines": len(evaluation.already_paid), "outside": len(evaluation.outside_period),
+               "merged": len(evaluation.merged_events)}]
     data = {"lines": lines, "requirements": requirements, "withheld": withheld, "superseded": superseded,
-            "undetermined": undetermined, "totals": totals}
+            "undetermined": undetermined, "paid": paid, "outside": outside, "totals": totals}
     return Results(**{name: pl.DataFrame(data[name], schema=SCHEMAS[name]) for name in SCHEMAS})
 
 

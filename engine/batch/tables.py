@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -74,12 +75,19 @@ HEADERS = {
 }
 
 
-def output_tables(population: Population, results: Results, rules: RuleSet, as_of: date, lang: str = "zh") -> list[OutputTable]:
-    """Every output table, in sheet order."""
+def output_tables(population: Population, results: Results, rules: RuleSet, as_of: date, lang: str = "zh",
+                  round_: Any = None) -> list[OutputTable]:
+    """Every output table, in sheet order; with a claim round (``engine.batch.run.Round``) also its own tables
+    (``engine.batch.round_tables``)."""
     builder = _Builder(population, results, rules, as_of, lang)
-    return [builder.summary_rules(), builder.summary_cities(), builder.summary_rule_city(), builder.lines(),
-            builder.entities(), builder.undetermined(), builder.requirements(), builder.withheld(), builder.superseded(),
-            builder.errors(), builder.rules_table()]
+    tables = [builder.summary_rules(), builder.summary_cities(), builder.summary_rule_city(), builder.lines(),
+              builder.entities(), builder.undetermined(), builder.requirements(), builder.withheld(), builder.superseded(),
+              builder.errors(), builder.rules_table()]
+    if round_ is None:
+        return tables
+    from engine.batch.round_tables import round_tables
+
+    return round_tables(builder, tables, round_)
 
 
 def _enums(frame: pl.DataFrame, *names: str) -> pl.DataFrame:
