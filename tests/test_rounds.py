@@ -226,6 +226,8 @@ def test_batch_round_tables(tmp_path):
     assert letter and all(text.startswith("沈阳乙公司：为核定「") and "请补充提供：" in text for text in letter)
     assert "沈阳乙公司：为核定「引导国有企业拓展知识产权质押融资」（辽宁省深入实施知识产权战略行动计划（2014-2020年） 二、（一）4），" \
            "请补充提供：国有。" in letter
+    cities = pl.read_csv(out / "summary_cities.csv").filter(pl.col("所在城市") == "沈阳市")
+    assert cities.get_column("已兑现金额合计（元）").to_list() == [500000.0]
     round_ = result.manifest["stable"]["round"]
     assert round_["already_paid_yuan"] == "500000.00" and round_["new_yuan"] == "21000.00"
     assert round_["events_outside_period"] == 1
@@ -257,3 +259,23 @@ def test_with_any_claims_the_total_never_grows_and_each_key_pays_once(events, da
     paid_now = [b.once_key for b in after.benefits]
     assert not set(paid_now) & set(chosen) and len(paid_now) == len(set(paid_now))
     assert sorted(p.line.once_key for p in after.already_paid) == sorted(chosen)
+
+
+def test_cli_batch_period_after_as_of_is_a_usage_error(tmp_path, capsys):
+    assert main(["batch", "examples/batch/sample.xlsx", "--as-of", "2019-06-30", "--period", "2019",
+                 "-o", str(tmp_path / "o.xlsx")]) == 2
+    assert "晚于评估日" in capsys.readouterr().err and not (tmp_path / "o.xlsx").exists()
+    assert main(["batch", "examples/batch/sample.xlsx", "--as-of", "2019-12-31", "--period", "2019",
+                 "-o", str(tmp_path / "o.xlsx")]) == 5  # the sample's deliberate error rows
+    assert "本轮新增" in capsys.readouterr().err
+
+
+def test_text_output_splits_new_and_already_paid():
+    from engine.render import render_text
+
+    first = evaluate(TRADEMARK, date(2014, 12, 31), period="2014")
+    later = evaluate(TRADEMARK, date(2015, 12, 31), period="2015", ledger=InMemoryClaims([_paid(first.benefits[0])]))
+    text = render_text(later)
+    assert "本轮新增合计: 0.00 元" in text and "已兑现合计: 500,000.00 元" in text and "申报期 2015-01-01..2015-12-31" in text
+    assert "不在本轮申报期的事件" in text
+    assert "Total:" in render_text(evaluate(TRADEMARK, date(2015, 12, 31)), "en")
