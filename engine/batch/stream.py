@@ -41,6 +41,7 @@ import polars as pl
 
 from engine import schema
 from engine.batch.cells import parse_column
+from engine.batch.duplicates import MERGED
 from engine.batch.read import (
     ENTITY_ACTION,
     ERROR_COLUMNS,
@@ -435,10 +436,10 @@ def _rule_city(parts: list[pl.DataFrame], rules, lang: str) -> pl.DataFrame:
 # -- the run -------------------------------------------------------------------------------------------
 
 def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, workers: int | None, progress, started: float,
-        timings: dict[str, float]):
+        timings: dict[str, float], round_=None):
     from engine.batch.manifest import recipient_counts, run_part, stable_from_counts
     from engine.batch.money import plain_yuan
-    from engine.batch.run import BatchResult, evaluate_population, ignored_columns
+    from engine.batch.run import BatchResult, evaluate_population, ignored_columns, round_counts, round_summary
     from engine.batch.tables import SUMMARIES, OutputTable, TotalCounts, _Builder, add_total_row, output_tables
     from engine.batch.write import SUFFIX, _atomic_file, _json, _remove, _swap_in, _write_table, manifest_path, sha256_of
 
@@ -456,7 +457,10 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         mark = time.perf_counter()
         keys = _keys(p)
         timings["read"] += time.perf_counter() - mark
-        appenders = {key: _Appender(key, work / (key + SUFFIX.get(fmt, ".parquet")), fmt) for key in DETAIL}
+        # a claim round's detail tables follow the others (per chunk: the to-pay list is by department within a chunk)
+        detail = DETAIL + (() if round_ is None else ("to_pay", "to_complete", "paid")
+                           + (("outside",) if round_.period is not None else ()))
+        appenders = {key: _Appender(key, work / (key + SUFFIX.get(fmt, ".parquet")), fmt) for key in detail}
         summaries: dict[str, Any] = {}
         rule_city: list[pl.DataFrame] = []
         errors: list[pl.DataFrame] = []
@@ -465,6 +469,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         counts = dict.fromkeys(("entities_with_money", "entities_with_support_measures", "benefit_lines", "undetermined", "requirements_checked", "requirements_violated", "withheld",
                                 "superseded"), 0)
         fen = 0
+        round_totals: dict[str, int] = {}
         notes: list[str] = []
         column_notes: list[pl.DataFrame] = []
         not_evaluated = dict.fromkeys((NOT_EVALUATED_ERRORS, NOT_EVALUATED_DUPLICATE), 0)
@@ -476,13 +481,14 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             population.check_accounting()
             timings["read"] += time.perf_counter() - mark
             mark = time.perf_counter()
-            results = evaluate_population(population, as_of, ruleset)
+            results = evaluate_population(population, as_of, ruleset, period=getattr(round_, "period", None),
+                                          ledger=getattr(round_, "ledger", None))
             timings["evaluate"] += time.perf_counter() - mark
             mark = time.perf_counter()
-            tables = {t.key: t for t in output_tables(population, results, ruleset, as_of, lang, totals=False)}
+            tables = {t.key: t for t in output_tables(population, results, ruleset, as_of, lang, totals=False, round_=round_)}
             timings["tables"] += time.perf_counter() - mark
             mark = time.perf_counter()
-            for key in DETAIL:
+            for key in detail:
                 appenders[key].append(tables[key], k)
             for key in ("summary_rules", "summary_cities"):
                 summaries[key] = OutputTable(key, tables[key].title, _add(getattr(summaries.get(key), "frame", None),
@@ -513,6 +519,9 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             counts["requirements_violated"] += int((results.requirements.get_column("status") == "violated").sum())
             counts["withheld"] += results.withheld.height
             counts["superseded"] += results.superseded.height
+            if round_ is not None:
+                for name, value in round_counts(results).items():
+                    round_totals[name] = round_totals.get(name, 0) + value
             notes += population.notes
             column_notes.append(population.column_notes)
             for reason, n in population.not_evaluated_counts().items():
@@ -536,7 +545,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         errors_table = _Builder.errors(shim)
         shim.pop.column_notes = pl.concat(column_notes).unique(maintain_order=True)  # chunks share their headers
         notes_table = _Builder.notes(shim)
-        order = ["summary_rules", "summary_cities", "summary_rule_city", *DETAIL, "errors", "notes", "rules"]
+        order = ["summary_rules", "summary_cities", "summary_rule_city", *detail, "errors", "notes", "rules"]
         entries = [appenders[key] if key in appenders else
                    {"errors": errors_table, "notes": notes_table, "rules": rules_table}.get(key) or summaries[key]
                    for key in order]
@@ -545,7 +554,8 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
                      EVENTS: events_counted + int((rejected["table"] == EVENTS).sum())}
         rows = {"in": dict(rows_in), "accounted": accounted, "balanced": accounted == rows_in,
                 "enterprises_evaluated": evaluated, "enterprises_not_evaluated": not_evaluated, "events_counted": events_counted,
-                "rows_with_errors": all_errors.select("_t", "_p").unique().height, "error_messages": all_errors.height,
+                "rows_with_errors": all_errors.filter(pl.col("table") != MERGED).select("_t", "_p").unique().height,
+                "error_messages": all_errors.height,
                 "evaluated_by_per_profile_engine": fallback}
         result_counts = {**counts, "total_yuan": plain_yuan(fen)}
         inputs = [f.path for f in (p.enterprises, p.events) if f is not None]
@@ -554,6 +564,8 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         def build(outputs: list[dict]) -> dict:
             timings["write"] += time.perf_counter() - mark
             manifest["stable"] = stable_from_counts(inputs, rows, result_counts, notes, ruleset, as_of, fmt, lang, outputs)
+            if round_ is not None:
+                manifest["stable"]["round"] = round_summary(round_, round_totals)
             manifest["run"] = run_part(timings, time.perf_counter() - started, workers)
             return manifest
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -72,7 +73,7 @@ HEADERS = {
     "exclusion_title": ("取消依据", "exclusion"), "by_rule": ("替代规则编号", "paid instead by rule"),
     "by_title": ("替代规则", "paid instead by"), "column": ("列", "column"), "field": ("字段", "field"), "value": ("值", "value"),
     "message": ("问题", "problem"), "action": ("处理", "what happened"), "window_from": ("生效日期", "in force from"),
-    "window_to": ("失效日期", "in force to"), "tags": ("标签", "tags"),
+    "window_to": ("失效日期", "in force to"), "tags": ("标签", "tags"), "once_key": ("一次性键", "once_key"),
     "evaluation": ("评估状态", "evaluation"),
     "not_evaluated_errors": ("未评估企业数（有错误）", "not evaluated (errors)"),
     "not_evaluated_duplicate": ("未评估企业数（信用代码重复）", "not evaluated (duplicate credit code)"),
@@ -89,13 +90,18 @@ SUMMARIES = ("summary_rules", "summary_cities", "summary_rule_city")
 
 
 def output_tables(population: Population, results: Results, rules: RuleSet, as_of: date, lang: str = "zh",
-                  totals: bool = True) -> list[OutputTable]:
-    """Every output table, in sheet order. ``totals=False`` leaves out the summaries' total rows (the chunked
-    path adds chunks' summaries up and then calls ``add_total_row`` itself)."""
+                  totals: bool = True, round_: Any = None) -> list[OutputTable]:
+    """Every output table, in sheet order; with a claim round (``engine.batch.run.Round``) also its own tables
+    (``engine.batch.round_tables``). ``totals=False`` leaves out the summaries' total rows (the chunked path adds
+    chunks' summaries up and then calls ``add_total_row`` itself)."""
     builder = _Builder(population, results, rules, as_of, lang)
     tables = [builder.summary_rules(), builder.summary_cities(), builder.summary_rule_city(), builder.lines(),
               builder.entities(), builder.undetermined(), builder.requirements(), builder.withheld(), builder.superseded(),
               builder.errors(), builder.notes(), builder.rules_table()]
+    if round_ is not None:  # its columns join the summaries row by row, so before the total rows
+        from engine.batch.round_tables import round_tables
+
+        tables = round_tables(builder, tables, round_)
     if totals:
         from engine.batch.manifest import recipient_counts
 
@@ -226,7 +232,7 @@ class _Builder:
         frame = self.detailed(self.res.lines).select(
             "credit_code", "name", "city", "rule", "title", "event_type", "event_date", "event_ref", "event_no", "amount",
             pl.when(pl.col("amount").is_null()).then(_enum_lit(self.zh_en("文件未规定具体金额", "no amount stated in the text")))
-            .alias("amount_note"), "calculation", pl.col(caveat).alias("caveat"), "citation")
+            .alias("amount_note"), "calculation", pl.col(caveat).alias("caveat"), "citation", "once_key")
         return self.table("lines", frame, ("amount",))
 
     def undetermined(self) -> OutputTable:
@@ -268,7 +274,9 @@ class _Builder:
             "calculation", "by_rule", "by_title")
         return self.table("superseded", frame, ("amount",))
 
-    def entities(self) -> OutputTable:
+    def entities(self, extra: pl.DataFrame | None = None, money: tuple[str, ...] = ()) -> OutputTable:
+        """One row per enterprise row of the input; ``extra``: more columns by ``eid`` for the evaluated ones
+        (a claim round's), empty for the rows not evaluated."""
         counts = [
             self.res.undetermined.group_by("eid").len().rename({"len": "undetermined"}),
             self.res.requirements.filter(pl.col("status") == "violated").group_by("eid").len().rename({"len": "violations"}),
@@ -284,14 +292,15 @@ class _Builder:
         city = pl.col("city").replace_strict(CITY_EN, default=pl.col("city")) if self.lang == "en" else pl.col("city")
         evaluation = {k: v[1] if self.lang == "en" else v[0] for k, v in EVALUATION.items()}
         frame = frame.select(
-            "_t", "_p", "source", "sheet", "row", "credit_code", "name", city.alias("city"),
+            "_t", "_p", "eid", "source", "sheet", "row", "credit_code", "name", city.alias("city"),
             pl.lit(evaluation[None]).alias("evaluation"),
             pl.col("size_class").replace_strict(sizes, default=pl.col("size_class")).alias("size_class"),
             pl.when(pl.col("size_class_derived")).then(pl.lit(self.zh_en("推定", "derived")))
             .when(pl.col("size_class").is_not_null()).then(pl.lit(self.zh_en("填报", "given"))).alias("size_source"),
             pl.col("lines").fill_null(0), pl.col("total").fill_null(0),
             *[pl.col(c).fill_null(0).cast(pl.Int64) for c in ("undetermined", "violations", "withheld_lines")],
-            (pl.col("_events").fill_null(0) - pl.col("ignored").fill_null(0)).cast(pl.Int64).alias("events"),
+            (pl.col("_events").fill_null(0) - pl.col("ignored").fill_null(0) - pl.col("merged").fill_null(0)).cast(pl.Int64)
+            .alias("events"),
             pl.col("ignored").fill_null(0), pl.col("event_errors").fill_null(0).cast(pl.Int64),
             pl.concat_str([pl.when(pl.col("size_class_derived")).then(pl.lit(derived_note)),
                            pl.when(pl.col("entity_kind_derived")).then(pl.lit(kind_note)),
@@ -300,8 +309,10 @@ class _Builder:
         skipped = self.pop.not_evaluated.select(
             "_t", "_p", "source", "sheet", "row", "credit_code", "name", city.alias("city"),
             pl.col("reason").replace_strict({k: v for k, v in evaluation.items() if k is not None}).alias("evaluation"))
-        frame = pl.concat([frame, skipped], how="diagonal_relaxed").sort("_t", "_p").drop("_t", "_p")
-        return self.table("entities", frame, ("total",))
+        if extra is not None:
+            frame = frame.join(extra, on="eid", how="left", maintain_order="left")
+        frame = pl.concat([frame.drop("eid"), skipped], how="diagonal_relaxed").sort("_t", "_p").drop("_t", "_p")
+        return self.table("entities", frame, ("total", *money))
 
     def errors(self) -> OutputTable:
         i = "en" if self.lang == "en" else "zh"
