@@ -195,7 +195,8 @@ def test_batch_merges_duplicates_into_notes_and_refuses_conflicts(tmp_path):
     assert "一次性键" in lines.columns
     assert result.error_rows == 3  # the refused enterprise and its two events; the merged copy is a note
     entities = pl.read_csv(tmp_path / "o" / "entities.csv")
-    assert entities.get_column("计入事件数").to_list() == [1]
+    evaluated = entities.filter(pl.col("评估状态") == "已评估")  # the refused enterprise is listed too, not evaluated
+    assert evaluated.get_column("计入事件数").to_list() == [1] and entities.height == 2
 
 
 # -- a batch round: its tables --------------------------------------------------------------------------------

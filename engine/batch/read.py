@@ -14,8 +14,9 @@ cells are parsed by ``engine.batch.cells`` (``parse_value`` semantics). Decision
 
 from __future__ import annotations
 
+
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -333,8 +334,7 @@ class _Reader:
                             duplicates.MERGED_ACTION, duplicates.MERGED)
         errors = pl.concat([population.errors, *self.errors], how="vertical")
         self.errors = []
-        return Population(population.entities, events, errors, population.rows_in, population.inputs, population.notes,
-                          population.tables, population.field_columns)
+        return replace(population, events=events, errors=errors)
 
     # -- helpers ---------------------------------------------------------------------------------
     def first_enterprise_table(self) -> int:

@@ -17,23 +17,10 @@ from typing import Any
 
 import polars as pl
 
-from engine.batch.tables import HEADERS, TITLES, OutputTable
+from engine.batch.tables import HEADERS, OutputTable
 from engine.claims import STATUS_WORDS
 from engine.round_words import outside_text
 
-TITLES.update({
-    "to_pay": ("待兑现", "To pay"),
-    "to_complete": ("需补充材料", "Missing facts"),
-    "paid": ("已兑现", "Already paid"),
-    "outside": ("申报期外事件", "Outside the period"),
-})
-HEADERS.update({
-    "paid_status": ("兑现状态", "claim status"), "round_name": ("兑现批次", "paid in round"),
-    "recorded_at": ("记录时间", "recorded at"), "paid_amount": ("已兑现金额（元）", "amount paid (yuan)"),
-    "paid_rule": ("兑现规则编号", "paid under rule"), "paid_lines": ("已兑现条数", "lines already paid"),
-    "paid_total": ("已兑现金额合计（元）", "already paid (yuan)"), "outside": ("申报期外事件数", "events outside the period"),
-    "request": ("补充材料通知", "request to the enterprise"),
-})
 
 
 def round_tables(builder: Any, tables: list[OutputTable], round_: Any) -> list[OutputTable]:
@@ -73,7 +60,8 @@ def _summary_cities(builder: Any, table: OutputTable) -> OutputTable:
 
     paid = builder.by_city(builder.res.paid).group_by("city").agg(
         pl.len().cast(pl.Int64).alias("paid_lines"), pl.col("amount").sum().cast(pl.Int64).alias("paid_total"))
-    extra = pl.DataFrame({"city": list(CITIES)}).join(paid, on="city", how="left", maintain_order="left").select(
+    rows = [*CITIES, *[None] * (table.frame.height - len(CITIES))]  # + the row of cities that could not be read
+    extra = pl.DataFrame({"city": rows}, schema={"city": pl.String}).join(paid, on="city", how="left", maintain_order="left").select(
         pl.col("paid_lines").fill_null(0).alias(_header(builder, "paid_lines")),
         pl.col("paid_total").fill_null(0).alias(_header(builder, "paid_total")))
     return OutputTable(table.key, table.title, pl.concat([table.frame, extra], how="horizontal"),

@@ -180,7 +180,7 @@ def run_batch(enterprises: str | Path, events: str | Path | None = None, *, as_o
     results = evaluate_population(population, as_of, ruleset, progress=progress, period=chosen, ledger=ledger)
     timings["evaluate"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    tables = output_tables(population, results, ruleset, as_of, lang, round_)
+    tables = output_tables(population, results, ruleset, as_of, lang, round_=round_)
     timings["tables"] = time.perf_counter() - mark
     write_started = time.perf_counter()
     manifest: dict = {}

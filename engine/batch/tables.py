@@ -77,6 +77,19 @@ HEADERS = {
     "evaluation": ("评估状态", "evaluation"),
     "not_evaluated_errors": ("未评估企业数（有错误）", "not evaluated (errors)"),
     "not_evaluated_duplicate": ("未评估企业数（信用代码重复）", "not evaluated (duplicate credit code)"),
+    # a claim round's columns and tables (engine.batch.round_tables)
+    "paid_status": ("兑现状态", "claim status"), "round_name": ("兑现批次", "paid in round"),
+    "recorded_at": ("记录时间", "recorded at"), "paid_amount": ("已兑现金额（元）", "amount paid (yuan)"),
+    "paid_rule": ("兑现规则编号", "paid under rule"), "paid_lines": ("已兑现条数", "lines already paid"),
+    "paid_total": ("已兑现金额合计（元）", "already paid (yuan)"), "outside": ("申报期外事件数", "events outside the period"),
+    "request": ("补充材料通知", "request to the enterprise"),
+}
+# the tables only a claim round writes (``--period`` / ``--ledger``), before the errors table
+ROUND_TITLES = {
+    "to_pay": ("待兑现", "To pay"),
+    "to_complete": ("需补充材料", "Missing facts"),
+    "paid": ("已兑现", "Already paid"),
+    "outside": ("申报期外事件", "Outside the period"),
 }
 
 # 企业汇总's evaluation column, and the rows summaries add (see ``add_total_row``)
@@ -213,7 +226,7 @@ class _Builder:
 
     def table(self, key: str, frame: pl.DataFrame, money: tuple[str, ...] = ()) -> OutputTable:
         i = 1 if self.lang == "en" else 0
-        return OutputTable(key, TITLES[key][i], frame.rename({c: HEADERS[c][i] for c in frame.columns}),
+        return OutputTable(key, (TITLES.get(key) or ROUND_TITLES[key])[i], frame.rename({c: HEADERS[c][i] for c in frame.columns}),
                            tuple(HEADERS[m][i] for m in money))
 
     def detailed(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -274,8 +287,8 @@ class _Builder:
             "calculation", "by_rule", "by_title")
         return self.table("superseded", frame, ("amount",))
 
-    def entities(self, extra: pl.DataFrame | None = None, money: tuple[str, ...] = ()) -> OutputTable:
-        """One row per enterprise row of the input; ``extra``: more columns by ``eid`` for the evaluated ones
+    def entities(self, more: pl.DataFrame | None = None, money: tuple[str, ...] = ()) -> OutputTable:
+        """One row per enterprise row of the input; ``more``: more columns by ``eid`` for the evaluated ones
         (a claim round's), empty for the rows not evaluated."""
         counts = [
             self.res.undetermined.group_by("eid").len().rename({"len": "undetermined"}),
@@ -309,8 +322,8 @@ class _Builder:
         skipped = self.pop.not_evaluated.select(
             "_t", "_p", "source", "sheet", "row", "credit_code", "name", city.alias("city"),
             pl.col("reason").replace_strict({k: v for k, v in evaluation.items() if k is not None}).alias("evaluation"))
-        if extra is not None:
-            frame = frame.join(extra, on="eid", how="left", maintain_order="left")
+        if more is not None:
+            frame = frame.join(more, on="eid", how="left", maintain_order="left")
         frame = pl.concat([frame.drop("eid"), skipped], how="diagonal_relaxed").sort("_t", "_p").drop("_t", "_p")
         return self.table("entities", frame, ("total", *money))
 
