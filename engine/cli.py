@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from engine import json_keys
 from engine.evaluate import evaluate
 from engine.profile import ProfileError
 from engine.render import render_explanation, render_text
@@ -64,7 +65,7 @@ def read_profile(path: str) -> dict[str, Any]:
         raise CliError(f"{path}: 文件过大（超过{MAX_PROFILE_BYTES // 1_000_000} MB）/ "
                        f"file too large (over {MAX_PROFILE_BYTES // 1_000_000} MB)")
     try:
-        data = json.loads(file.read_text(encoding="utf-8-sig"))
+        data = json_keys.loads(file.read_text(encoding="utf-8-sig"))  # a key given twice is refused by the profile parser
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CliError(f"{path}: 不是有效的 JSON / not valid JSON: {exc}") from None
     except RecursionError:

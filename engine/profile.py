@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from engine import schema
 from engine.cities import normalise_city
 from engine.credit_code import validate_credit_code
+from engine.json_keys import repeated_keys
 from engine.size_class import derive_size_class
 from engine.textnorm import ParseError, normalise_text, parse_amount, parse_bool, parse_date, parse_decimal, parse_int
 from engine.vocabulary import ENUMS, enum_code, enum_label
@@ -156,6 +157,31 @@ def _key_text(key: Any) -> str:
     return text if text.strip() and text.isprintable() else repr(text)
 
 
+class _Spellings:
+    """The key each field was given under, to refuse a second spelling of the same field (``city`` and
+    ``所在城市``): keeping either silently would move the entity or change its facts."""
+
+    def __init__(self, index: int | None = None):
+        self.index = index
+        self.keys: dict[str, str] = {}
+
+    def add(self, key: Any, name: str, label_zh: str) -> list[FieldError]:
+        first = self.keys.setdefault(name, _key_text(key))
+        if first == _key_text(key):
+            return []
+        zh, en = schema.same_field_message(first, _key_text(key), name, what="keys")
+        return [_err(name, label_zh, None, zh, en, self.index)]
+
+
+def _repeated_key_errors(data: Any, index: int | None = None) -> list[FieldError]:
+    """One error per key the JSON source gave twice (``engine.json_keys``)."""
+    errors = []
+    for key in repeated_keys(data):
+        zh, en = schema.same_field_message(_key_text(key), _key_text(key), "", what="keys")
+        errors.append(_err(_key_text(key), _key_text(key), None, zh, en, index))
+    return errors
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and normalise_text(value) in ("", "-", "—", "/", "无数据", "N/A", "n/a"))
 
@@ -236,13 +262,21 @@ def _normalise_profile(data: Mapping[str, Any]) -> dict[str, Any]:
         errors.append(_err("derivations", "推定值", data.get("derivations"), "格式有误", "not in the dumped-profile format"))
     clean: dict[str, Any] = {}
     raw_events: Any = ()
+    errors.extend(_repeated_key_errors(data))
+    spellings = _Spellings()
     for key, value in data.items():
         if key in ("events", "事件"):
+            errors.extend(spellings.add(key, "events", "事件"))
             raw_events = value
             continue
         if key in ("derivations", "warnings"):
             continue  # carried over below: a dumped profile validates back to itself
         name = schema.field_for_header(str(key), schema.ENTITY_HEADERS)
+        if name is not None:
+            conflict = spellings.add(key, name, schema.ENTITY_BY_NAME[name].zh)
+            if conflict:
+                errors.extend(conflict)
+                continue
         if name is None:
             hint = schema.suggest(str(key), [f.name for f in schema.ENTITY_FIELDS] + [f.zh for f in schema.ENTITY_FIELDS])
             more_zh = f"，是否想写「{hint}」？" if hint else ""
@@ -300,8 +334,15 @@ def _normalise_event(item: Mapping[str, Any], index: int) -> tuple[Event | None,
     errors: list[FieldError] = []
     values: dict[str, Any] = {}
     raw_type = None
+    errors.extend(_repeated_key_errors(item, index))
+    spellings = _Spellings(index)
     for key, value in item.items():
         name = schema.field_for_header(str(key), schema.EVENT_HEADERS)
+        if name is not None:
+            conflict = spellings.add(key, name, _event_label(name))
+            if conflict:
+                errors.extend(conflict)
+                continue
         if name == "type":
             raw_type = value
         elif name is None:
@@ -336,6 +377,10 @@ def _normalise_event(item: Mapping[str, Any], index: int) -> tuple[Event | None,
     if errors:
         return None, errors
     return Event.model_validate(clean), errors
+
+
+def _event_label(name: str) -> str:
+    return next(f.zh for f in schema.ALL_EVENT_FIELDS if f.name == name)
 
 
 def _derive(clean: dict[str, Any]) -> tuple[Derivation, ...]:

@@ -176,6 +176,19 @@ EVENT_SYNONYMS = {
 }
 
 
+def same_field_message(first: str, second: str, name: str, what: str = "columns") -> tuple[str, str]:
+    """zh/en wording when two spellings of one field are given (headers ``what="columns"``, profile keys
+    ``what="keys"``): refused everywhere, as silently keeping one would change the entity."""
+    if first == second:
+        noun_zh, noun_en = ("列", "column") if what == "columns" else ("键", "key")
+        return (f"{noun_zh}「{first}」出现了两次，请只保留一个", f"{noun_en} '{first}' is given twice; keep one")
+    if what == "columns":
+        return (f"列「{first}」和「{second}」都对应字段 {name}，请只保留一列",
+                f"columns '{first}' and '{second}' both mean field {name}; keep one")
+    return (f"键「{first}」和「{second}」都对应字段 {name}，请只保留一个",
+            f"keys '{first}' and '{second}' both mean field {name}; keep one")
+
+
 def suggest(name: str, candidates) -> str | None:
     """The closest candidate, for "did you mean" messages."""
     found = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)

@@ -317,9 +317,8 @@ class _Reader:
                                       f"column '{header}' belongs to the {other[1]} table and was ignored here")
                 continue
             if name in found:
-                other = table.headers[found[name]]
-                raise BadInput(f"{table.sheet}：列「{other}」和「{header}」都对应字段 {name}，请只保留一列",
-                               f"{table.sheet}: columns '{other}' and '{header}' both mean field {name}; keep one")
+                zh, en = schema.same_field_message(table.headers[found[name]], header, name)
+                raise BadInput(f"{table.sheet}：{zh}", f"{table.sheet}: {en}")
             found[name] = j
         return found
 
