@@ -115,6 +115,7 @@ class Profile(BaseModel):
     blacklisted: bool | None = None
     blacklisted_on: date | None = None
     invention_patents_held: int | None = None
+    patents_held: int | None = None
     events: tuple[Event, ...] = ()
     derivations: tuple[Derivation, ...] = Field(default=(), description="values worked out by the engine")
     warnings: tuple[str, ...] = Field(default=(), description="problems that do not stop evaluation")
@@ -379,6 +380,26 @@ def _normalise_event(item: Mapping[str, Any], index: int) -> tuple[Event | None,
     return Event.model_validate(clean), errors
 
 
+# What a "no" implies about patent counts (the batch reader derives the same: engine.batch.read._derive).
+NO_IP_MEANS_NO_PATENTS = ("有效专利数按“拥有自主知识产权：否”推定为0", "patents held derived as 0 from owns IP: no")
+NO_PATENTS_MEANS_NO_INVENTIONS = ("有效发明专利数按“有效专利数：0”推定为0", "invention patents held derived as 0 from patents held: 0")
+
+
+def _derive_patents(clean: dict[str, Any]) -> list[Derivation]:
+    """An entity without IP holds no patent, and one without patents no invention patent: say so, rather than
+    leave "holds a patent?" undetermined when the answer is given."""
+    found = []
+    patents = clean.get("patents_held")
+    if patents is None and clean.get("owns_ip") is False:
+        patents = 0
+        found.append(Derivation(field="patents_held", value="0", message_zh=NO_IP_MEANS_NO_PATENTS[0],
+                                message_en=NO_IP_MEANS_NO_PATENTS[1]))
+    if patents == 0 and "invention_patents_held" not in clean:
+        found.append(Derivation(field="invention_patents_held", value="0", message_zh=NO_PATENTS_MEANS_NO_INVENTIONS[0],
+                                message_en=NO_PATENTS_MEANS_NO_INVENTIONS[1]))
+    return found
+
+
 def _event_label(name: str) -> str:
     return next(f.zh for f in schema.ALL_EVENT_FIELDS if f.name == name)
 
@@ -395,6 +416,7 @@ def _derive(clean: dict[str, Any]) -> tuple[Derivation, ...]:
                                                f"{result.explanation_zh}",
                                     message_en=f"size class derived as {result.size_class} under 工信部联企业〔2011〕300号: "
                                                f"{result.explanation_en}"))
+    found.extend(_derive_patents(clean))
     code = clean.get("credit_code", "")
     if "entity_kind" not in clean and code.startswith("91"):
         # Registration authority 9 (market regulation) + type 1 (enterprise), per GB 32100-2015.

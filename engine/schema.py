@@ -72,6 +72,9 @@ ENTITY_FIELDS: tuple[FieldSpec, ...] = (
               aliases=("黑名单", "列入黑名单", "侵权黑名单")),
     FieldSpec("blacklisted_on", "列入名单日期", "blacklisted on", DATE, aliases=("列入黑名单日期",)),
     FieldSpec("invention_patents_held", "有效发明专利数", "invention patents held", INT, aliases=("有效发明专利",)),
+    # All three kinds (invention, utility model, design): 拥有专利 in the texts means any patent.
+    FieldSpec("patents_held", "有效专利数", "patents held (invention, utility model, design)", INT,
+              aliases=("有效专利", "有效专利数量", "专利拥有量")),
 )
 
 _MONEY = MONEY
