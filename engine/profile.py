@@ -335,6 +335,7 @@ def _normalise_event(item: Mapping[str, Any], index: int) -> tuple[Event | None,
     errors: list[FieldError] = []
     values: dict[str, Any] = {}
     raw_type = None
+    unknown: list[tuple[int, Any]] = []  # (position in errors, key): worded once the event type is known
     errors.extend(_repeated_key_errors(item, index))
     spellings = _Spellings(index)
     for key, value in item.items():
@@ -347,13 +348,18 @@ def _normalise_event(item: Mapping[str, Any], index: int) -> tuple[Event | None,
         if name == "type":
             raw_type = value
         elif name is None:
-            hint = schema.suggest(str(key), [f.name for f in schema.ALL_EVENT_FIELDS] + [f.zh for f in schema.ALL_EVENT_FIELDS])
-            more_zh = f"，是否想写「{hint}」？" if hint else ""
-            more_en = f"; did you mean '{hint}'?" if hint else ""
-            errors.append(_err(_key_text(key), _key_text(key), None, f"未知的事件字段{more_zh}", f"unknown event field{more_en}", index))
+            unknown.append((len(errors), key))
         elif not _blank(value):
             values[name] = value
     code = schema.event_type_code(str(raw_type)) if raw_type is not None and not _blank(raw_type) else None
+    # Suggest only fields this type of event has (金额 on a trademark registration is not a loan amount).
+    own = schema.EVENT_BY_CODE[code].fields + schema.EVENT_COMMON if code is not None else schema.ALL_EVENT_FIELDS
+    for position, key in reversed(unknown):
+        hint = schema.suggest(str(key), [f.name for f in own] + [f.zh for f in own])
+        more_zh = f"，是否想写「{hint}」？" if hint else ""
+        more_en = f"; did you mean '{hint}'?" if hint else ""
+        errors.insert(position, _err(_key_text(key), _key_text(key), None, f"未知的事件字段{more_zh}",
+                                     f"unknown event field{more_en}", index))
     if code is None:
         names_zh = "、".join(e.zh for e in schema.EVENT_TYPES)
         message_zh = "事件类型缺失" if _blank(raw_type) else f"未知的事件类型，可选：{names_zh}"
