@@ -90,33 +90,31 @@ def render_text(evaluation: Evaluation, lang: str = "zh", width: int = TERMINAL_
 
     say(f"{t['title']} · {e.name}（{e.credit_code}，{e.city}）· {t['as_of']} {evaluation.as_of} · "
         f"{t['rules']} {evaluation.rule_set}")
+    def block(n: int, head: str, item, lines: list[str]) -> None:
+        """A numbered entry: its head, its event, then its lines under the number."""
+        pad = " " * len(f"{n}. ")
+        say(f"{n}. {head}", "", pad)
+        if item.event is not None:
+            say(f"{t['event']}: {_event(item, lang)}", pad)
+        for text in lines:
+            say(text, pad)
+
     heading(t["benefits"] + ":")
     for n, line in enumerate(evaluation.benefits, 1):
-        number = f"{n}. "
-        pad = " " * len(number)
-        say(f"{number}{_title(line, lang)} [{line.rule_id}]", "", pad)
-        if line.event is not None:
-            say(f"{t['event']}: {_event(line, lang)}", pad)
         amount = f"{format_yuan(line.amount)} {t['yuan']}" if line.amount is not None else t["no_amount"]
-        say(f"{t['amount_short']}: {amount}" + (f" · {t['calc']}: {line.calculation}" if line.calculation else ""), pad)
-        say(f"{t['basis']}: {_basis(line, lang)}", pad)
         caveats = line.caveats_en if lang == "en" else line.caveats_zh
-        if caveats:
-            say(f"{t['caveat']}: " + "; ".join(caveats), pad)
+        block(n, f"{_title(line, lang)} [{line.rule_id}]", line, [
+            f"{t['amount_short']}: {amount}" + (f" · {t['calc']}: {line.calculation}" if line.calculation else ""),
+            f"{t['basis']}: {_basis(line, lang)}", *([f"{t['caveat']}: " + "; ".join(caveats)] if caveats else [])])
     if not evaluation.benefits:
         say(t["none"], "  ")
     say(f"{t['total']}: {format_yuan(evaluation.total)} {t['yuan']}")
     if evaluation.requirements:
         heading(t["requirements"] + ":")
         for n, r in enumerate(evaluation.requirements, 1):
-            number = f"{n}. "
-            pad = " " * len(number)
-            say(f"{number}{_title(r, lang)} [{r.rule_id}]: {STATUS[lang][r.status]}", "", pad)
-            if r.event is not None:
-                say(f"{t['event']}: {_event(r, lang)}", pad)
-            say(f"{t['floor']} {format_yuan(r.floor)} · {t['actual']} {format_yuan(r.actual)} · "
-                f"{t['shortfall']} {format_yuan(r.shortfall)}", pad)
-            say(f"{t['basis']}: {_basis(r, lang)}", pad)
+            block(n, f"{_title(r, lang)} [{r.rule_id}]: {STATUS[lang][r.status]}", r, [
+                f"{t['floor']} {format_yuan(r.floor)} · {t['actual']} {format_yuan(r.actual)} · "
+                f"{t['shortfall']} {format_yuan(r.shortfall)}", f"{t['basis']}: {_basis(r, lang)}"])
     if evaluation.withheld:
         heading(f"{t['withheld']}:")
         for w in evaluation.withheld:
