@@ -144,3 +144,11 @@ def test_spreadsheet_aliased_columns_keep_their_wording(tmp_path):
         read_population(tmp_path / "e.csv")
     assert caught.value.message_zh == "e.csv：列「名称」和「企业名称」都对应字段 name，请只保留一列"
     assert caught.value.message_en == "e.csv: columns '名称' and '企业名称' both mean field name; keep one"
+
+
+def test_diff_population_json_refuses_a_key_given_twice(tmp_path):
+    from engine.drafting.population import read_population as read_for_diff
+
+    body = json.dumps(BASE, ensure_ascii=False)[:-1] + ', "所在城市": "阜新"}'
+    population = read_for_diff(profile_file(tmp_path, "[" + body + "]"))
+    assert population.profiles == [] and "键「所在城市」出现了两次" in population.errors[0]
