@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from engine import json_keys
 from engine.claims import lookup_from_args
 from engine.evaluate import evaluate
 from engine.period import PeriodError
@@ -81,7 +82,7 @@ def read_profile(path: str) -> dict[str, Any]:
         raise CliError(f"{path}: 文件过大（超过{MAX_PROFILE_BYTES // 1_000_000} MB）/ "
                        f"file too large (over {MAX_PROFILE_BYTES // 1_000_000} MB)")
     try:
-        data = json.loads(file.read_text(encoding="utf-8-sig"))
+        data = json_keys.loads(file.read_text(encoding="utf-8-sig"))  # a key given twice is refused by the profile parser
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CliError(f"{path}: 不是有效的 JSON / not valid JSON: {exc}") from None
     except RecursionError:
@@ -94,11 +95,7 @@ def read_profile(path: str) -> dict[str, Any]:
 def run_evaluate(args: argparse.Namespace, explain_rule: str | None = None) -> int:
     ruleset = load_ruleset(args.rules)
     if explain_rule is not None and explain_rule not in ruleset.by_id:
-        from engine.schema import suggest
-
-        hint = suggest(explain_rule, ruleset.by_id)
-        raise CliError(f"未知规则 / unknown rule: {explain_rule}" + (f"（是否想写 / did you mean {hint}?）" if hint else ""),
-                       EXIT_USAGE)
+        explain_rule = rule_by_name(explain_rule, ruleset)
     outputs = []
     for path in args.profiles:
         try:
@@ -120,6 +117,22 @@ def run_evaluate(args: argparse.Namespace, explain_rule: str | None = None) -> i
     if not outputs[-1].endswith("\n"):
         sys.stdout.write("\n")
     return EXIT_OK
+
+
+def rule_by_name(name: str, ruleset: RuleSet) -> str:
+    """The id of the rule ``name`` names: its id, or its Chinese or English title (as scenarios name rules)."""
+    from engine.bdd.world import lookup_rule
+    from engine.schema import suggest
+
+    found = lookup_rule(name, ruleset)
+    if found.rule is not None:
+        return found.rule.id
+    if found.ambiguous:
+        listed = "; ".join(f"{r.id}（{r.title} / {r.title_en}）" for r in found.ambiguous)
+        raise CliError(f"规则名称「{name}」不唯一，请改用规则编号 / rule title '{name}' is ambiguous, use the rule id: {listed}",
+                       EXIT_USAGE)
+    hint = suggest(name, ruleset.by_id)
+    raise CliError(f"未知规则 / unknown rule: {name}" + (f"（是否想写 / did you mean {hint}?）" if hint else ""), EXIT_USAGE)
 
 
 def run_rules_list(args: argparse.Namespace) -> int:
@@ -158,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = commands.add_parser("explain", help="explain one rule for a profile / 解释一条规则")
     ex.add_argument("profiles", nargs=1, help="profile JSON file")
-    ex.add_argument("--rule", required=True, help="rule id")
+    ex.add_argument("--rule", required=True, help="rule id or title (zh or en) / 规则编号或名称")
     add_common(ex)
     add_period(ex)
     ex.set_defaults(handler=lambda a: run_evaluate(a, a.rule))

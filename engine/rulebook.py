@@ -259,6 +259,12 @@ class _Loader:
         except ValueError:
             return str(file)
 
+    def canonical_name(self, file: Path) -> str:
+        """The file's name inside the rule base (``liaoning/ln-2015-2020.toml``), wherever the base lies."""
+        if not self.root.is_dir():
+            return file.name
+        return file.relative_to(self.root).as_posix()
+
     def problem(self, file: str, zh: str, en: str, line=None, rule_id=None, field_name=None, severity="error"):
         self.problems.append(Problem(file, zh, en, line, rule_id, field_name, severity))
 
@@ -285,7 +291,9 @@ class _Loader:
         except ValueError as exc:  # tomllib lets int() errors through, e.g. an integer of over 4300 digits
             self.problem(label, f"TOML 取值无法读取：{exc}", f"TOML value cannot be read: {exc}")
             return
-        self.hasher.update(label.encode() + b"\0" + raw + b"\0")
+        # Content, not place: the name within the rule base and the bytes, so an installed copy and the
+        # repository's identical rules/ give one fingerprint.
+        self.hasher.update(self.canonical_name(file).encode() + b"\0" + raw + b"\0")
         unknown = set(data) - {"document", "parameters", "rules"}
         for key in sorted(unknown):
             self.problem(label, f"未知的顶层表「{key}」（应为 document、parameters、rules）",

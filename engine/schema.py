@@ -7,6 +7,7 @@ type-checker (``engine.conditions``), spreadsheet headers (batch) and Gherkin ta
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -75,6 +76,9 @@ ENTITY_FIELDS: tuple[FieldSpec, ...] = (
               aliases=("黑名单", "列入黑名单", "侵权黑名单")),
     FieldSpec("blacklisted_on", "列入名单日期", "blacklisted on", DATE, aliases=("列入黑名单日期",)),
     FieldSpec("invention_patents_held", "有效发明专利数", "invention patents held", INT, aliases=("有效发明专利",)),
+    # All three kinds (invention, utility model, design): 拥有专利 in the texts means any patent.
+    FieldSpec("patents_held", "有效专利数", "patents held (invention, utility model, design)", INT,
+              aliases=("有效专利", "有效专利数量", "专利拥有量")),
 )
 
 _MONEY = MONEY
@@ -179,7 +183,64 @@ EVENT_SYNONYMS = {
 }
 
 
+def same_field_message(first: str, second: str, name: str, what: str = "columns") -> tuple[str, str]:
+    """zh/en wording when two spellings of one field are given (headers ``what="columns"``, profile keys
+    ``what="keys"``): refused everywhere, as silently keeping one would change the entity."""
+    if first == second:
+        noun_zh, noun_en = ("列", "column") if what == "columns" else ("键", "key")
+        return (f"{noun_zh}「{first}」出现了两次，请只保留一个", f"{noun_en} '{first}' is given twice; keep one")
+    if what == "columns":
+        return (f"列「{first}」和「{second}」都对应字段 {name}，请只保留一列",
+                f"columns '{first}' and '{second}' both mean field {name}; keep one")
+    return (f"键「{first}」和「{second}」都对应字段 {name}，请只保留一个",
+            f"keys '{first}' and '{second}' both mean field {name}; keep one")
+
+
+_UNIT = re.compile(r"[(（]([^()（）]*)[)）]$")
+
+
+def _core_and_unit(text: str) -> tuple[str, str | None]:
+    """``"注册资本（万元）"`` → ``("注册资本", "万元")``: the unit in brackets is compared on its own."""
+    key = _header_key(text)
+    match = _UNIT.search(key)
+    return (key[: match.start()], match.group(1)) if match else (key, None)
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def _allowed_edits(length: int) -> int:
+    # A typo, not another word: two-character Chinese names differ in one character at most.
+    return 1 if length <= 4 else 2 if length <= 12 else 3
+
+
 def suggest(name: str, candidates) -> str | None:
-    """The closest candidate, for "did you mean" messages."""
-    found = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
-    return found[0] if found else None
+    """The candidate that is a close spelling of ``name`` (a typo or a missing character), for "did you
+    mean" messages; None when none is. Units in brackets must agree, and the word before them may differ by
+    a character or two only, so 注册资本（万元） never suggests 资产总额（万元） and 金额 never suggests 贷款金额
+    (another word, another meaning)."""
+    core, unit = _core_and_unit(name)
+    best: tuple[int, float, int] | None = None
+    found = None
+    for order, candidate in enumerate(dict.fromkeys(candidates)):
+        other, other_unit = _core_and_unit(str(candidate))
+        if unit is not None and other_unit is not None and unit != other_unit:
+            continue
+        longest = max(len(core), len(other))
+        if not core or abs(len(core) - len(other)) > _allowed_edits(longest):
+            continue  # cheap test first: a huge name costs nothing
+        edits = _edits(core, other)
+        if edits > _allowed_edits(longest) or edits >= longest:
+            continue
+        rank = (edits, -difflib.SequenceMatcher(None, core, other).ratio(), order)
+        if best is None or rank < best:
+            best, found = rank, str(candidate)
+    return found

@@ -14,7 +14,6 @@ cells are parsed by ``engine.batch.cells`` (``parse_value`` semantics). Decision
 
 from __future__ import annotations
 
-
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -424,9 +423,8 @@ class _Reader:
                             f"; or name the event type, e.g. '{example}'" if example else "")))
                 continue
             if name in found:
-                other = table.headers[found[name]]
-                raise BadInput(f"{table.sheet}：列「{other}」和「{header}」都对应字段 {name}，请只保留一列",
-                               f"{table.sheet}: columns '{other}' and '{header}' both mean field {name}; keep one")
+                zh, en = schema.same_field_message(table.headers[found[name]], header, name)
+                raise BadInput(f"{table.sheet}：{zh}", f"{table.sheet}: {en}")
             found[name] = j
         return found
 
@@ -731,7 +729,21 @@ def _derive(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(size.alias("_size")).drop(helper)
     frame = frame.with_columns((derive_size & pl.col("_size").is_not_null()).alias("size_class_derived"),
                                derive_kind.alias("entity_kind_derived"))
-    return frame.with_columns(
+    frame = frame.with_columns(
         pl.when(pl.col("size_class_derived")).then(pl.col("_size")).otherwise(pl.col("size_class")).alias("size_class"),
         pl.when(pl.col("entity_kind_derived")).then(pl.lit("enterprise")).otherwise(pl.col("entity_kind")).alias("entity_kind")
     ).drop("_size")
+    return _derive_patents(frame)
+
+
+def _derive_patents(frame: pl.DataFrame) -> pl.DataFrame:
+    """No IP → no patent, no patent → no invention patent (``engine.profile._derive_patents``)."""
+    no_patents = pl.col("patents_held").is_null() & pl.col("owns_ip").eq(False).fill_null(False)
+    frame = frame.with_columns(no_patents.alias("patents_held_derived"))
+    frame = frame.with_columns(pl.when(pl.col("patents_held_derived")).then(pl.lit(0, dtype=frame.schema["patents_held"]))
+                               .otherwise(pl.col("patents_held")).alias("patents_held"))
+    no_inventions = pl.col("invention_patents_held").is_null() & pl.col("patents_held").eq(0).fill_null(False)
+    frame = frame.with_columns(no_inventions.alias("invention_patents_held_derived"))
+    return frame.with_columns(
+        pl.when(pl.col("invention_patents_held_derived")).then(pl.lit(0, dtype=frame.schema["invention_patents_held"]))
+        .otherwise(pl.col("invention_patents_held")).alias("invention_patents_held"))

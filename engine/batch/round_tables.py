@@ -22,7 +22,6 @@ from engine.claims import STATUS_WORDS
 from engine.round_words import outside_text
 
 
-
 def round_tables(builder: Any, tables: list[OutputTable], round_: Any) -> list[OutputTable]:
     """``tables`` with the round's columns added and its four tables before the errors table."""
     by_key = {t.key: t for t in tables}

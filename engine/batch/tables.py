@@ -18,6 +18,7 @@ from engine.batch.columnar import REASONS, Results
 from engine.batch.read import NOT_EVALUATED_DUPLICATE, NOT_EVALUATED_ERRORS, Population
 from engine.cities import CITIES, CITY_EN
 from engine.evaluate import missing_fact
+from engine.profile import NO_IP_MEANS_NO_PATENTS, NO_PATENTS_MEANS_NO_INVENTIONS
 from engine.rulebook import RuleSet
 from engine.vocabulary import SIZE_CLASSES
 
@@ -317,6 +318,9 @@ class _Builder:
             pl.col("ignored").fill_null(0), pl.col("event_errors").fill_null(0).cast(pl.Int64),
             pl.concat_str([pl.when(pl.col("size_class_derived")).then(pl.lit(derived_note)),
                            pl.when(pl.col("entity_kind_derived")).then(pl.lit(kind_note)),
+                           pl.when(pl.col("patents_held_derived")).then(pl.lit(self.zh_en(*NO_IP_MEANS_NO_PATENTS))),
+                           pl.when(pl.col("invention_patents_held_derived")).then(
+                               pl.lit(self.zh_en(*NO_PATENTS_MEANS_NO_INVENTIONS))),
                            pl.col("warning")], separator="；", ignore_nulls=True).replace("", None).alias("notes"))
         # every enterprise row of the input, in input order: the ones not evaluated say why, with empty counts
         skipped = self.pop.not_evaluated.select(

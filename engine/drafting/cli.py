@@ -24,7 +24,7 @@ def register(commands, rules_commands) -> None:
     check = rules_commands.add_parser("check", help="static checks of a rule base / 规则静态检查")
     check.add_argument("path", nargs="?", default=None, help="rules folder or file (default: the shipped rules)")
     check.add_argument("--as-of", type=as_of_date, default=None, help="also warn about what has expired by this date")
-    check.add_argument("--sources", default=None, help="folder of source texts (default: <repo>/../shared/seeds)")
+    check.add_argument("--sources", default=None, help="folder of source texts (default: the rules' sources/ folder, else the shipped texts)")
     check.add_argument("--lang", choices=("zh", "en"), default="zh")
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.set_defaults(handler=run_check)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine import json_keys
 from engine.profile import Profile, ProfileError, parse_profile
 
 
@@ -93,6 +94,6 @@ def _read_json(path: Path) -> Population:
 
 def _json(file: Path) -> Any:
     try:
-        return json.loads(file.read_text(encoding="utf-8-sig"))
+        return json_keys.loads(file.read_text(encoding="utf-8-sig"))  # a key given twice: refused by parse_profile
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return {"__error__": f"not valid JSON: {exc}"}

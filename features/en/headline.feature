@@ -54,7 +54,7 @@ Feature: Headline rules in English
     And it filed an "invention" patent application on "2022-04-01"
     When it is evaluated as of "2022-12-31"
     Then "ln2021.finance.pledge" is withheld because of "Joint punishment for serious IP dishonesty"
-    And it receives "Priority patent examination for key industries"
+    And it receives "Priority patent examination"
 
   Scenario: The subsidy waits for the cost
     Given a "small enterprise" registered in "Fuxin"
