@@ -1,0 +1,99 @@
+"""Requests per second and latency of ``huiqi serve`` over loopback, next to in-process ``engine.evaluate``.
+
+Starts ``huiqi serve`` on a free 127.0.0.1 port (for each --workers value), sends --requests POST
+/v1/evaluate from --clients concurrent clients (the shipped example profiles in turn, as of 2019-12-31),
+checks every answer against the library's JSON, and prints requests/s, p50 and p99. The in-process rate is
+measured in the same run, on the same profiles. Usage:
+
+    python benchmarks/serve.py                      # 2,000 requests, 16 clients, workers 2
+    python benchmarks/serve.py --requests 200 --workers 0,1,2   # a quick comparison of worker models
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import engine  # noqa: E402
+from tests.webkit import serve  # noqa: E402
+
+AS_OF = date(2019, 12, 31)
+
+
+def profiles() -> list[dict]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "examples" / "profiles").glob("*.json"))]
+
+
+def in_process_rate(items: list[dict], count: int) -> float:
+    rules = engine.load_rules()
+    for profile in items:  # warm: compiled engine and wording caches, as the server's workers are
+        engine.evaluate(profile, AS_OF, rules).to_json()
+    start = time.perf_counter()
+    for n in range(count):
+        engine.evaluate(items[n % len(items)], AS_OF, rules).to_json()
+    return count / (time.perf_counter() - start)
+
+
+async def drive(base: str, items: list[dict], expected: list[str], requests: int, clients: int) -> tuple[float, list[float]]:
+    bodies = [json.dumps({"profile": p, "as_of": AS_OF.isoformat()}, ensure_ascii=False).encode() for p in items]
+    latencies: list[float] = []
+    queue = iter(range(requests))
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        for body in bodies:  # warm every worker's engine for the date
+            await client.post("/v1/evaluate", content=body, headers={"content-type": "application/json"})
+
+        async def one_client() -> None:
+            for n in queue:
+                k = n % len(bodies)
+                start = time.perf_counter()
+                answer = await client.post("/v1/evaluate", content=bodies[k], headers={"content-type": "application/json"})
+                latencies.append(time.perf_counter() - start)
+                if answer.status_code != 200 or answer.text != expected[k]:
+                    raise SystemExit(f"request {n}: answer differs from engine.evaluate ({answer.status_code})")
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+        elapsed = time.perf_counter() - start
+    return requests / elapsed, latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", default="2", help="comma-separated worker counts to compare (0: in the server process)")
+    args = parser.parse_args()
+    if not 1 <= args.clients <= 64 or not 1 <= args.requests <= 100_000:
+        parser.error("--clients 1-64, --requests 1-100000")
+    items = profiles()
+    rules = engine.load_rules()
+    expected = [engine.evaluate(p, AS_OF, rules).to_json() for p in items]
+    rate = in_process_rate(items, min(args.requests, 1000))
+    print(f"{len(items)} example profiles, as of {AS_OF}; {args.requests} requests from {args.clients} concurrent clients")
+    print(f"{'model':<24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"{'in-process evaluate':<24} {rate:8.0f} {1000 / rate:8.2f} {'':>8}")
+    for workers in (int(w) for w in args.workers.split(",")):
+        with tempfile.TemporaryDirectory(prefix="huiqi-bench-") as tmp, serve(Path(tmp), workers=workers) as base:
+            throughput, latencies = asyncio.run(drive(base, items, expected, args.requests, args.clients))
+        ordered = sorted(latencies)
+        p50 = statistics.median(ordered) * 1000
+        p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000
+        label = "server, in-process+lock" if workers == 0 else f"server, {workers} process{'es' if workers > 1 else ''}"
+        print(f"{label:<24} {throughput:8.0f} {p50:8.2f} {p99:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
