@@ -56,3 +56,31 @@ def serve(tmp: Path, *extra: str, workers: int = 2):
             process.kill()
             process.wait()
         log.close()
+
+
+def input_rows(path: Path) -> dict[str, int]:
+    """Non-empty data rows per sheet of an input workbook (header row excluded)."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    return {name: sum(1 for row in workbook[name].iter_rows(min_row=2, values_only=True) if any(v is not None for v in row))
+            for name in workbook.sheetnames}
+
+
+def results_accounting(path_or_bytes) -> dict[str, int]:
+    """Input rows a results workbook accounts for, per input sheet, read from the workbook alone: enterprises
+    evaluated (企业汇总) and events counted for them (计入事件数 + 评估日后事件数), plus the rows of 错误."""
+    import io
+
+    import openpyxl
+
+    source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
+    workbook = openpyxl.load_workbook(source, read_only=True)
+    head, *rows = list(workbook["企业汇总"].iter_rows(values_only=True))
+    col = {name: i for i, name in enumerate(head)}
+    found = {"企业": len(rows), "事件": sum(r[col["计入事件数"]] + r[col["评估日后事件数"]] for r in rows)}
+    head, *errors = list(workbook["错误"].iter_rows(values_only=True))
+    col = {name: i for i, name in enumerate(head)}
+    for sheet, _row in {(r[col["工作表"]], r[col["行号"]]) for r in errors}:
+        found[sheet] = found.get(sheet, 0) + 1
+    return found
