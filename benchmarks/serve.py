@@ -46,9 +46,10 @@ def in_process_rate(items: list[dict], count: int) -> float:
     return count / (time.perf_counter() - start)
 
 
-async def drive(base: str, items: list[dict], expected: list[str], requests: int, clients: int) -> tuple[float, list[float]]:
+async def drive(base: str, items: list[dict], expected: list[str], requests: int, clients: int) -> tuple[float, list[float], int]:
     bodies = [json.dumps({"profile": p, "as_of": AS_OF.isoformat()}, ensure_ascii=False).encode() for p in items]
     latencies: list[float] = []
+    failures = [0]  # connections dropped (counted, not retried)
     queue = iter(range(requests))
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
@@ -59,7 +60,11 @@ async def drive(base: str, items: list[dict], expected: list[str], requests: int
             for n in queue:
                 k = n % len(bodies)
                 start = time.perf_counter()
-                answer = await client.post("/v1/evaluate", content=bodies[k], headers={"content-type": "application/json"})
+                try:
+                    answer = await client.post("/v1/evaluate", content=bodies[k], headers={"content-type": "application/json"})
+                except httpx.TransportError:
+                    failures[0] += 1
+                    continue
                 latencies.append(time.perf_counter() - start)
                 if answer.status_code != 200 or answer.text != expected[k]:
                     raise SystemExit(f"request {n}: answer differs from engine.evaluate ({answer.status_code})")
@@ -67,7 +72,7 @@ async def drive(base: str, items: list[dict], expected: list[str], requests: int
         start = time.perf_counter()
         await asyncio.gather(*(one_client() for _ in range(clients)))
         elapsed = time.perf_counter() - start
-    return requests / elapsed, latencies
+    return len(latencies) / elapsed, latencies, failures[0]
 
 
 def main() -> None:
@@ -87,12 +92,13 @@ def main() -> None:
     print(f"{'in-process evaluate':<24} {rate:8.0f} {1000 / rate:8.2f} {'':>8}")
     for workers in (int(w) for w in args.workers.split(",")):
         with tempfile.TemporaryDirectory(prefix="huiqi-bench-") as tmp, serve(Path(tmp), workers=workers) as base:
-            throughput, latencies = asyncio.run(drive(base, items, expected, args.requests, args.clients))
+            throughput, latencies, failures = asyncio.run(drive(base, items, expected, args.requests, args.clients))
         ordered = sorted(latencies)
         p50 = statistics.median(ordered) * 1000
         p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000
         label = "server, in-process+lock" if workers == 0 else f"server, {workers} process{'es' if workers > 1 else ''}"
-        print(f"{label:<24} {throughput:8.0f} {p50:8.2f} {p99:8.2f}")
+        dropped = f"  ({failures} connections dropped)" if failures else ""
+        print(f"{label:<24} {throughput:8.0f} {p50:8.2f} {p99:8.2f}{dropped}")
 
 
 if __name__ == "__main__":

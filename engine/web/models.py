@@ -16,7 +16,7 @@ class EvaluateRequest(BaseModel):
                                                "events": [{"type": "商标国际注册", "date": "2016-05-01", "费用": "12,345.67元"}]}])
     as_of: str = Field(description="evaluation date (评估日), e.g. 2019-12-31; the server never reads its clock",
                        examples=["2019-12-31"], json_schema_extra={"format": "date"})
-    lang: Literal["zh", "en"] = Field("zh", description="language of the `message` in error answers and of `text` in explain")
+    lang: Literal["zh", "en"] = Field("zh", description="language of `text` in /v1/explain (the Evaluation JSON and every error carry both languages)")
     traces: bool = Field(False, description="include how every rule was decided (`traces`)")
 
 

@@ -141,18 +141,26 @@ class Pool:
             if self._executor is not broken:
                 return  # another request already replaced it
             self._executor = self._start()
-        _kill(broken)
+        _stop(broken, grace=0)
 
     def close(self) -> None:
-        _kill(self._executor)
+        _stop(self._executor, grace=5)
 
 
-def _kill(executor: Executor) -> None:
-    if isinstance(executor, ProcessPoolExecutor):
-        for process in list((executor._processes or {}).values()):  # no public API to stop a running job
-            if process.is_alive():
-                process.kill()
-        executor.shutdown(wait=False, cancel_futures=True)
+def _stop(executor: Executor, grace: float) -> None:
+    """Shut a process pool down: ask, wait up to ``grace`` seconds, then kill what is still running."""
+    if not isinstance(executor, ProcessPoolExecutor):
+        return
+    processes = list((executor._processes or {}).values())  # no public API to stop a running job
+    if grace == 0:
+        for process in processes:
+            process.kill()
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(grace)
+        if process.is_alive():
+            process.kill()
+            process.join(1)
 
 
 def default_workers() -> int:
