@@ -141,6 +141,18 @@ def test_a_request_over_its_time_limit_is_stopped_and_the_server_recovers(rules)
         assert c.get("/healthz").status_code == 200
 
 
+def test_a_worker_that_dies_costs_one_answer_and_is_replaced(rules):
+    with _client(rules, workers=1) as c:
+        body = {"profile": FUXIN, "as_of": "2019-12-31"}
+        expected = c.post("/v1/evaluate", json=body).text
+        for process in list(c.app.state.pool._executor._processes.values()):  # as a segfault in durable_rules would
+            process.kill()
+            process.join()
+        lost = c.post("/v1/evaluate", json=body)
+        assert lost.status_code == 503 and lost.json()["error"] == "worker_lost"
+        assert c.post("/v1/evaluate", json=body).text == expected
+
+
 def test_an_unexpected_failure_is_a_plain_500_without_a_traceback(rules, monkeypatch):
     from engine.web import catalogue
 

@@ -14,7 +14,7 @@ def register(commands: argparse._SubParsersAction, rules_commands: argparse._Sub
     serve.add_argument("--rules", default=None, help="rules folder (default: the shipped rule base)")
     serve.add_argument("--token-file", default=None, help="file holding the bureau staff's token; without it uploads are off")
     serve.add_argument("--workers", type=int, default=None,
-                       help="evaluation processes (default: 2, or 1 on a one-core machine); 0: in the server process")
+                       help="evaluation processes (default: cores - 1, at least 1, at most 4); 0: in the server process, under a lock")
     serve.add_argument("--ledger", default=None, help=argparse.SUPPRESS)  # claim ledger: not in this build yet
     serve.set_defaults(handler=run)
 

@@ -26,5 +26,5 @@ class Settings:
     rules: RuleSet
     rules_dir: str | None = None  # where workers load the same rules from (default: rules.root)
     token: str | None = None  # bureau token; None: bureau uploads are switched off
-    workers: int = 2  # evaluation processes; 0: in the server process, under a lock
+    workers: int = 1  # evaluation processes; 0: in the server process, under a lock
     limits: Limits = field(default_factory=Limits)

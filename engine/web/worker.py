@@ -164,4 +164,6 @@ def _stop(executor: Executor, grace: float) -> None:
 
 
 def default_workers() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
+    """One evaluation process per core but one (the HTTP process needs its own): 1 on the 2-core machines
+    measured in docs/web.md, where a second worker made the server slower; at most 4."""
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
