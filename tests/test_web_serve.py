@@ -70,3 +70,23 @@ def test_concurrent_requests_answer_exactly_as_sequential_ones(tmp_path, workers
     for body, text in zip(bodies[::7], sequential[::7]):
         as_of = date.fromisoformat(body["as_of"])
         assert text == engine.evaluate(body["profile"], as_of, rules, explain=body["traces"]).to_json(traces=body["traces"])
+
+
+def test_the_core_never_imports_the_web_package():
+    code = ("import sys, engine, engine.evaluate, engine.batch.run, engine.cli\n"
+            "engine.cli.build_parser()\n"
+            "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette', 'uvicorn', 'jinja2')"
+            " or (m.startswith('engine.web.') and m != 'engine.web.cli'))\n"
+            "print(loaded)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_without_the_web_extra_serve_says_what_to_install():
+    code = "import sys\nsys.modules['fastapi'] = None\nfrom engine.cli import main\nsys.exit(main(['serve']))\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert result.returncode == 2
+    assert "huiqi[web]" in result.stderr and "fastapi" in result.stderr and "Traceback" not in result.stderr
