@@ -13,11 +13,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
 
 import engine
 from engine import schema
 from engine.web.app import create_app
 from engine.web.settings import Limits, Settings
+from tests.test_fuzz_profiles import fuzz
+from tests.test_fuzz_profiles import profiles as fuzzed_profiles
 from tests.webkit import FUXIN, ROOT, TOKEN, input_rows, results_accounting
 
 PROFILES = sorted((ROOT / "examples" / "profiles").glob("*.json"))
@@ -399,3 +402,18 @@ def test_upload_without_a_date_or_file_is_422(client):
     assert _upload(client, {"enterprises": ("sample.xlsx", SAMPLE.read_bytes())}, as_of="").status_code == 422
     answer = client.post("/v1/batch", data={"as_of": "2019-12-31"}, headers=AUTH)
     assert answer.status_code == 422 and answer.json()["error"] == "missing_file"
+
+
+@fuzz(60)
+@given(fuzzed_profiles())
+def test_any_profile_gets_the_librarys_answer_or_its_errors_never_a_500_60(client, rules, data):
+    text = json.dumps({"profile": data, "as_of": "2019-12-31"}, default=str, ensure_ascii=False)
+    sent = json.loads(text)["profile"]
+    answer = client.post("/v1/evaluate", content=text.encode(), headers={"content-type": "application/json"})
+    try:
+        expected = engine.evaluate(sent, date(2019, 12, 31), rules)
+    except engine.ProfileError as exc:
+        assert answer.status_code == 422
+        assert answer.json()["errors"] == [{"location": "profile", **e.model_dump()} for e in exc.errors]
+    else:
+        assert answer.status_code == 200 and answer.text == expected.to_json()
