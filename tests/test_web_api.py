@@ -279,6 +279,7 @@ def test_self_check_result_shows_amount_calculation_and_clause(client):
     assert page.status_code == 200
     assert "8,641.97" in page.text and "12,345.67 × 70% = 8,641.97" in page.text
     assert "对企业商标国际注册给予70%补助" in page.text and "可获得的奖补与支持" in page.text
+    assert '<th class="num" id="total">8,641.97</th>' in page.text
     english = client.post("/check", data=_form(lang="en"))
     assert "Benefits and support" in english.text and "International trademark" in english.text
 
@@ -288,6 +289,43 @@ def test_self_check_shows_undetermined_and_near_misses(client):
     assert page.status_code == 200
     undetermined = page.text.split('id="undetermined"')[1]
     assert "费用" in undetermined
+
+
+def _as_form(data: dict, as_of: str) -> dict[str, list[str]]:
+    """A profile as the self-check form sends it: schema names, one input per value, events as ev-<row>-<field>."""
+    profile = engine.parse_profile(data)
+
+    def text(value) -> str:
+        return str(value).lower() if isinstance(value, bool) else (value.isoformat() if isinstance(value, date) else str(value))
+
+    derived = {d.field for d in profile.derivations}
+    fields: list[tuple[str, str]] = [("as_of", as_of)]
+    for name, value in profile.entity_values().items():
+        if name in derived:
+            continue  # the form sends what the user typed; the engine derives the rest again
+        fields += [(name, text(v)) for v in value] if isinstance(value, tuple) else [(name, text(value))]
+    for row, event in enumerate(profile.events):
+        fields += [(f"ev-{row}-{name}", text(value)) for name, value in event.values().items()]
+    form: dict[str, list[str]] = {}
+    for name, value in fields:
+        form.setdefault(name, []).append(value)
+    return form
+
+
+def test_result_page_shows_requirements_with_shortfall_and_what_would_make_you_eligible(client, rules):
+    data = json.loads((ROOT / "examples" / "profiles" / "05_fuxin_university_shortfall.json").read_text(encoding="utf-8"))
+    data = {k: v for k, v in data.items() if v != []}  # no box ticked on the form means not known, not "none"
+    result = engine.evaluate(data, date(2019, 12, 31), rules)
+    page = client.post("/check", data=_as_form(data, "2019-12-31"))
+    assert page.status_code == 200, page.text[:2000]
+    [requirement] = result.requirements
+    section = page.text.split('id="requirements"')[1].split("</section>")[0]
+    assert requirement.status == "violated" and "未达到" in section
+    assert f'<td class="num shortfall">{requirement.shortfall:,.2f}</td>' in section
+    near = page.text.split('id="near-misses"')[1].split("</section>")[0]
+    assert "如何才能符合" in page.text
+    for miss in result.near_misses:
+        assert miss.rule_id in near and miss.failed.description_zh in near
 
 
 def test_errors_appear_next_to_the_offending_field(client):
