@@ -242,7 +242,9 @@ def test_openapi_lists_every_endpoint_and_the_docs_page_works_offline(client):
 
 @pytest.mark.parametrize("page", ["/", "/?lang=en", "/rules", "/bureau", "/docs"])
 def test_pages_load_nothing_from_outside(client, page):
-    html = client.get(page).text
+    answer = client.get(page)
+    assert answer.headers["content-security-policy"].startswith("default-src 'self'")  # the browser enforces it too
+    html = answer.text
     for ref in re.findall(r'(?:src|href)="([^"]+)"', html):
         assert not re.match(r"(?i)(https?:)?//", ref), ref
         if ref.startswith("/static/"):

@@ -10,6 +10,13 @@
   document.querySelectorAll("input[data-prefill=today]").forEach(function (input) {
     if (!input.value) { input.value = today(); }
   });
+  // Result page: back to the filled-in form (the browser keeps it), print.
+  var back = document.getElementById("back");
+  if (back && window.history.length > 1) {
+    back.addEventListener("click", function (e) { e.preventDefault(); window.history.back(); });
+  }
+  var print = document.getElementById("print");
+  if (print) { print.addEventListener("click", function (e) { e.preventDefault(); window.print(); }); }
   var events = document.getElementById("events");
   if (!events) { return; }
   function copy(id, index) {
