@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 import engine
-from tests.webkit import FUXIN, ROOT, serve
+from tests.webkit import FUXIN, ROOT, free_port, serve
 
 PROFILES = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "examples" / "profiles").glob("*.json"))]
 DATES = ["2014-06-30", "2016-12-31", "2019-12-31", "2022-06-30"]
@@ -31,7 +31,7 @@ def test_a_broken_rules_folder_stops_the_start_with_the_loaders_message(tmp_path
     (bad / "broken.toml").write_text("[document\nid = 1\n", encoding="utf-8")
     with pytest.raises(engine.LoadError) as loader:
         engine.load_rules(bad)
-    result = run_cli("serve", "--rules", str(bad), "--port", "1")
+    result = run_cli("serve", "--rules", str(bad), "--port", str(free_port()))
     assert result.returncode == 4
     assert loader.value.text("zh") in result.stderr and loader.value.text("en") in result.stderr
     assert "Traceback" not in result.stderr
@@ -42,6 +42,16 @@ def test_a_broken_rules_folder_stops_the_start_with_the_loaders_message(tmp_path
 def test_bad_start_options_are_usage_errors(args, words):
     result = run_cli("serve", *args)
     assert result.returncode == 2 and words in result.stderr
+
+
+def test_a_taken_port_is_a_plain_error():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = run_cli("serve", "--port", str(taken.getsockname()[1]), "--workers", "0")
+    assert result.returncode == 3 and "cannot listen on 127.0.0.1" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_short_token_is_refused(tmp_path):

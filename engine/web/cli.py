@@ -34,6 +34,22 @@ def read_token(path: str) -> str:
     return token
 
 
+def check_address(host: str, port: int) -> None:
+    """Fail before loading anything when the address cannot be listened on (taken, or not this machine's)."""
+    import socket
+
+    from engine.cli import EXIT_BAD_INPUT, CliError
+
+    try:
+        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(info[0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(info[4])
+    except OSError as exc:
+        raise CliError(f"无法在 {host}:{port} 上监听（端口已被占用，或不是本机地址？）/ cannot listen on {host}:{port} "
+                       f"(port in use, or not an address of this machine?): {exc.strerror or exc}", EXIT_BAD_INPUT) from None
+
+
 def run(args: argparse.Namespace) -> int:
     from engine.cli import EXIT_OK, EXIT_USAGE, CliError, load_ruleset
 
@@ -52,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as exc:
         raise CliError(f"网页服务需要安装 huiqi[web]（缺少 {exc.name}）/ the web service needs huiqi[web] "
                        f"(missing {exc.name}): python3 -m pip install '.[web]'", EXIT_USAGE) from None
+    check_address(args.host, args.port)
     rules = load_ruleset(args.rules)  # a broken folder stops here with the loader's message (exit 4)
     token = read_token(args.token_file) if args.token_file else None
     workers = default_workers() if args.workers is None else args.workers
