@@ -340,10 +340,19 @@ def test_errors_appear_next_to_the_offending_field(client):
     assert 'value="12345"' in page.text  # the input is shown again, to correct it
 
 
-def test_a_missing_evaluation_date_is_an_error_at_that_field(client):
-    page = client.post("/check", data=_form(as_of=""))
+def test_a_missing_evaluation_date_is_an_error_at_that_field_with_the_profiles_errors(client):
+    page = client.post("/check", data=_form(as_of="", credit_code="12345"))
     assert page.status_code == 422
-    assert 'id="err-as_of"' in page.text
+    assert 'id="err-as_of"' in page.text and 'id="err-credit_code"' in page.text
+
+
+def test_too_many_events_on_the_page_is_said_above_the_form(rules):
+    rows = {f"ev-{i}-type": "pct_application" for i in range(3)} | {f"ev-{i}-date": "2016-01-01" for i in range(3)}
+    with _client(rules, limits={"max_events": 2}) as c:
+        page = c.post("/check", data=_form(**rows, lang="en"))
+    assert page.status_code == 422
+    summary = page.text.split('class="error-summary"')[1].split("</div>")[0]
+    assert "too many events (at most 2 per profile)" in summary
 
 
 # -- bureau uploads ----------------------------------------------------------------------------

@@ -120,5 +120,6 @@ def place_errors(errors: list[dict], lang: str) -> tuple[dict[str, str], dict[tu
         elif name in schema.ENTITY_BY_NAME or name == "as_of":
             entity[name] = message
         else:
-            loose.append(f"{error.get('label_zh') if lang == 'zh' else name}: {message}")
+            label = error.get("label_zh") if lang == "zh" else name
+            loose.append(f"{label}: {message}" if label and not label.startswith("(") else message)
     return entity, events, loose

@@ -45,44 +45,44 @@ async def selfcheck_page(request: Request):
                   loose=[], as_of="")
 
 
-@router.post("/check", response_class=HTMLResponse, include_in_schema=False)
-async def check(request: Request):
+def other_lang(lang: str, path: str = "/") -> str:
+    return f"{path}?lang={'zh' if lang == 'en' else 'en'}"
+
+
+async def _evaluate_form(request: Request, submitted: form.Submitted) -> tuple[Evaluation | None, list[dict], int]:
+    """(result, problems, status): every problem at once, the date's and the profile's, as FieldError dicts."""
+    from engine.profile import ProfileError, parse_profile
     from engine.web.api import parse_as_of, run_evaluation
 
-    data = await request.form()
-    lang = page_lang(request, data.get("lang") if isinstance(data.get("lang"), str) else None)
-    submitted = form.read_form(data)
-    problems: list[dict] = []
-    as_of = None
     try:
         as_of = parse_as_of(submitted.as_of)
     except ApiError as exc:
-        problems.extend(exc.errors)
-    result = None
+        try:  # still check the profile, so every mistake shows at once
+            parse_profile(submitted.profile)
+        except ProfileError as invalid:
+            return None, exc.errors + [e.model_dump() for e in invalid.errors], 422
+        return None, exc.errors, 422
     try:
-        if as_of is not None:
-            result = Evaluation.model_validate_json(await run_evaluation(request, submitted.profile, as_of))
-        else:  # still check the profile, so every mistake shows at once
-            from engine.profile import ProfileError, parse_profile
+        return Evaluation.model_validate_json(await run_evaluation(request, submitted.profile, as_of)), [], 200
+    except ApiError as exc:  # invalid profile (with field errors), too many events, time limit…
+        return None, exc.errors or [{"field": "(page)", "event_index": None, "label_zh": "",
+                                     "message_zh": exc.message_zh, "message_en": exc.message_en}], exc.status
 
-            try:
-                parse_profile(submitted.profile)
-            except ProfileError as exc:
-                problems.extend(e.model_dump() for e in exc.errors)
-    except ApiError as exc:
-        if exc.status != 422:
-            raise
-        problems.extend(exc.errors or [{"field": "events", "event_index": None, "label_zh": "事件",
-                                        "message_zh": exc.message_zh, "message_en": exc.message_en}])
-    if problems or result is None:
+
+@router.post("/check", response_class=HTMLResponse, include_in_schema=False)
+async def check(request: Request):
+    data = await request.form()
+    lang = page_lang(request, data.get("lang") if isinstance(data.get("lang"), str) else None)
+    submitted = form.read_form(data)
+    result, problems, status = await _evaluate_form(request, submitted)
+    if result is None:
         errors, event_errors, loose = form.place_errors(problems, lang)
-        return render("selfcheck.html", lang, 422, **selfcheck_context(lang), values=submitted.entity,
+        return render("selfcheck.html", lang, status, **selfcheck_context(lang), values=submitted.entity,
                       events=submitted.events, errors=errors, event_errors=event_errors, loose=loose, as_of=submitted.as_of,
-                      switch_href=f"/?lang={'zh' if lang == 'en' else 'en'}")
+                      switch_href=other_lang(lang))
     amounts = [b for b in result.benefits if b.amount is not None]
     support = [b for b in result.benefits if b.amount is None]
-    return render("result.html", lang, result=result, amounts=amounts, support=support,
-                  switch_href=f"/?lang={'zh' if lang == 'en' else 'en'}")
+    return render("result.html", lang, result=result, amounts=amounts, support=support, switch_href=other_lang(lang))
 
 
 @router.get("/rules", response_class=HTMLResponse, include_in_schema=False)
@@ -118,6 +118,6 @@ async def bureau_upload(request: Request) -> Response:
         message = exc.message_en if lang == "en" else exc.message_zh
         details = [(e["message_en"] if lang == "en" else e["message_zh"]) for e in exc.errors]
         return render("bureau.html", lang, exc.status, enabled=request.app.state.settings.token is not None,
-                      error=message, details=details, switch_href=f"/bureau?lang={'zh' if lang == 'en' else 'en'}")
+                      error=message, details=details, switch_href=other_lang(lang, "/bureau"))
     finally:
         await data.close()
