@@ -51,13 +51,23 @@ def evaluate_job(profile: dict, as_of: date, explain: bool, traces: bool) -> tup
 
 def batch_job(enterprises: str, events: str | None, as_of: date, lang: str, out: str) -> dict:
     """Run ``huiqi batch`` on files in the request's temporary folder; returns the row accounting."""
+    import tempfile
+
     from engine.batch.run import run_batch
     from engine.batch.sources import BadInput
 
+    # The writer's own scratch files (xlsxwriter) go into the request's folder too, so removing it removes
+    # everything. Only in a worker process, which runs one job at a time: in the server process (--workers 0)
+    # other requests' temporary folders would land inside this one.
+    previous = tempfile.tempdir
+    if multiprocessing.parent_process() is not None:
+        tempfile.tempdir = str(Path(out).parent)
     try:
         result = run_batch(enterprises, events, as_of=as_of, rules=_rules(), out=out, fmt="xlsx", lang=lang, workers=1)
     except BadInput as exc:
         return {"bad_input": [exc.message_zh, exc.message_en]}
+    finally:
+        tempfile.tempdir = previous
     return {"rows_in": result.rows_in, "rows_accounted": result.rows_accounted, "error_rows": result.error_rows}
 
 
