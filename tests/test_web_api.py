@@ -286,7 +286,7 @@ def test_self_check_result_shows_amount_calculation_and_clause(client):
     assert "Benefits and support" in english.text and "International trademark" in english.text
 
 
-def test_self_check_shows_undetermined_and_near_misses(client):
+def test_self_check_shows_undetermined_with_what_is_missing(client):
     page = client.post("/check", data=_form(**{"size_class": None, "ev-0-cost": None}))
     assert page.status_code == 200
     undetermined = page.text.split('id="undetermined"')[1]
