@@ -69,7 +69,7 @@ def input_rows(path: Path) -> dict[str, int]:
 
 def results_accounting(path_or_bytes) -> dict[str, int]:
     """Input rows a results workbook accounts for, per input sheet, read from the workbook alone: enterprises
-    evaluated (企业汇总) and events counted for them (计入事件数 + 评估日后事件数), plus the rows of 错误."""
+    evaluated (企业汇总 rows 已评估) and events counted for them (计入事件数 + 评估日后事件数), plus the rows of 错误."""
     import io
 
     import openpyxl
@@ -78,6 +78,7 @@ def results_accounting(path_or_bytes) -> dict[str, int]:
     workbook = openpyxl.load_workbook(source, read_only=True)
     head, *rows = list(workbook["企业汇总"].iter_rows(values_only=True))
     col = {name: i for i, name in enumerate(head)}
+    rows = [r for r in rows if r[col["评估状态"]] == "已评估"]  # the rows not evaluated are in 错误 as well
     found = {"企业": len(rows), "事件": sum(r[col["计入事件数"]] + r[col["评估日后事件数"]] for r in rows)}
     head, *errors = list(workbook["错误"].iter_rows(values_only=True))
     col = {name: i for i, name in enumerate(head)}
