@@ -30,12 +30,22 @@ def register(commands: argparse._SubParsersAction, rules_commands: argparse._Sub
     batch.add_argument("--chunk-rows", type=int, default=None,
                        help="enterprises per chunk for very large .parquet/.csv inputs (chunked above 3x this; "
                             "default 500000) / 超大输入分块处理的每块企业数")
+    batch.add_argument("--engine", choices=("columnar", "spark"), default="columnar",
+                       help="columnar: this machine (default); spark: Apache Spark, Parquet or table names in, Parquet out "
+                            "(pip install huiqi[spark]) / 计算引擎")
+    batch.add_argument("--master", default=None, help="with --engine spark: local[2], spark://host:7077, yarn… "
+                                                      "(default: spark-submit's, else local[*])")
     add_common(batch)
     batch.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from engine.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_ROW_ERRORS, EXIT_USAGE, CliError, load_ruleset
+
+    if args.engine == "spark":
+        from engine.batch.spark.cli import run_spark
+
+        return run_spark(args)
 
     fmt = args.format or ("xlsx" if str(args.out).lower().endswith(".xlsx") else None)
     if fmt is None:
