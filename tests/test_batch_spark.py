@@ -25,8 +25,8 @@ from pyspark.sql import functions as F  # noqa: E402
 from engine.batch import synth  # noqa: E402
 from engine.batch.read import AccountingError, read_population  # noqa: E402
 from engine.batch.run import evaluate_population, run_batch  # noqa: E402
-from engine.batch.spark import evaluate, write  # noqa: E402
-from engine.batch.spark.job import spark_hash_long  # noqa: E402
+from engine.batch.spark import evaluate  # noqa: E402
+from engine.batch.spark.job import BUCKET, KEY, _bucket_expr, spark_hash_long  # noqa: E402
 from engine.batch.tables import output_tables  # noqa: E402
 from engine.cli import main  # noqa: E402
 from engine.evaluate import resolve_rules  # noqa: E402
@@ -119,7 +119,8 @@ def test_tables_equal_the_single_machine_batch(spark, files, single, partitions)
     assert accounting["input_records"] == {"enterprises": N + 1, "events": population.rows_in["events"]}
     assert accounting["blank_records"] == {"enterprises": 1, "events": 0}
     assert accounting["population"]["duplicate_code_rows"] == 2
-    assert accounting["population"]["events_without_enterprise"] == 2  # the unknown and the blank code
+    # the unknown code, the blank one, and the events of row 231's own code (that row now repeats row 3's)
+    assert accounting["population"]["events_without_enterprise"] == 3
     stats = accounting["stats"]
     assert stats["fallback"] == 1 and stats["enterprises_evaluated"] == population.entities.height
     assert (stats["rows_in_enterprises"], stats["rows_in_events"]) == (population.rows_in["enterprises"], population.rows_in["events"])
@@ -162,6 +163,10 @@ def test_each_partition_evaluates_exactly_one_bucket(spark):
     values = list(range(-3, 40)) + [2**40 + 7, -(2**50)]
     frame = spark.createDataFrame([(v,) for v in values], "v long").select("v", F.hash("v").alias("h"))
     assert {r["v"]: r["h"] for r in frame.collect()} == {v: spark_hash_long(v) for v in values}
+    keys = spark.range(0, 500).select(F.concat(F.lit("91"), F.col("id").cast("string")).alias(KEY))
+    spread = (keys.withColumn(BUCKET, _bucket_expr(7)).repartition(7, BUCKET)
+              .groupBy(F.spark_partition_id().alias("p")).agg(F.countDistinct(BUCKET).alias("buckets")).collect())
+    assert sorted((r["p"], r["buckets"]) for r in spread) == [(p, 1) for p in range(7)]
 
 
 def test_events_in_two_files_meet_their_enterprise(spark, files, single, tmp_path):

@@ -16,8 +16,10 @@ carry the group's row accounting.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -36,7 +38,7 @@ STATS = "_stats"
 STAT_FIELDS = ("received_enterprises", "received_events", "rows_in_enterprises", "rows_in_events",
                "accounted_enterprises", "accounted_events", "rows_with_errors", "error_messages",
                "enterprises_evaluated", "events_counted", "fallback", "benefit_lines", "total_fen", "undetermined",
-               "requirements_checked", "requirements_violated", "withheld", "superseded")
+               "requirements_checked", "requirements_violated", "withheld", "superseded", "group_ms")
 # output table → the Results frame (or population frame) it is built from row for row
 _ROW_SOURCE = {"lines": "lines", "undetermined": "undetermined", "requirements": "requirements", "withheld": "withheld",
                "superseded": "superseded", "entities": None}
@@ -50,6 +52,10 @@ class Setup:
     as_of: date
     lang: str
     schema: pa.Schema | None = None  # the output layout (None on the driver's first run)
+    # Seam for options of the single-machine batch that are not landed yet (claim period, ledger of benefits
+    # already paid): forwarded as keyword arguments to evaluate_population in every group. Something read once
+    # on the driver (the ledger) travels inside this pickled Setup, i.e. is broadcast with the task.
+    options: tuple[tuple[str, Any], ...] = ()
 
 
 def file_order(kind: str, name: str) -> str:
@@ -59,6 +65,7 @@ def file_order(kind: str, name: str) -> str:
 
 def evaluate_group(enterprises: pa.Table, events: pa.Table | None, setup: Setup) -> tuple[pa.Table, Population, list]:
     """Read, evaluate and tabulate one group; returns (long-layout rows, its Population, its OutputTables)."""
+    started = time.perf_counter()
     tables, order = [], []
     for kind, raw in ((ENTERPRISES, enterprises), (EVENTS, events)):
         if raw is None:
@@ -82,10 +89,10 @@ def evaluate_group(enterprises: pa.Table, events: pa.Table | None, setup: Setup)
     population.check_accounting()  # the group's rows are evaluated or in its errors, never both, never neither
     from engine.batch.run import evaluate_population
 
-    results = evaluate_population(population, setup.as_of, setup.ruleset)
+    results = evaluate_population(population, setup.as_of, setup.ruleset, **dict(setup.options))
     outputs = output_tables(population, results, setup.ruleset, setup.as_of, setup.lang)
     received = {ENTERPRISES: enterprises.num_rows, EVENTS: events.num_rows if events is not None else 0}
-    return _long(population, results, outputs, order, received, setup), population, outputs
+    return _long(population, results, outputs, order, received, setup, started), population, outputs
 
 
 def _plain(frame: pl.DataFrame) -> pl.DataFrame:
@@ -99,7 +106,8 @@ def _plain(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(casts) if casts else frame
 
 
-def _long(population: Population, results, outputs: list, order: list[str], received: dict, setup: Setup) -> pa.Table:
+def _long(population: Population, results, outputs: list, order: list[str], received: dict, setup: Setup,
+          started: float) -> pa.Table:
     entities = population.entities
     files = dict(enumerate(order))
     position = entities.select(pl.col("_t").replace_strict(files, return_dtype=pl.String).alias("_f"),
@@ -136,7 +144,8 @@ def _long(population: Population, results, outputs: list, order: list[str], rece
              "benefit_lines": results.lines.height, "total_fen": int(results.lines.get_column("amount").sum() or 0),
              "undetermined": results.undetermined.height, "requirements_checked": results.requirements.height,
              "requirements_violated": int((results.requirements.get_column("status") == "violated").sum()),
-             "withheld": results.withheld.height, "superseded": results.superseded.height}
+             "withheld": results.withheld.height, "superseded": results.superseded.height,
+             "group_ms": round((time.perf_counter() - started) * 1000)}  # for throughput figures only (benchmarks/spark.py)
     stats_frame = pl.DataFrame({**{k: [v] for k, v in stats.items()}, "notes": [sorted(set(population.notes))]},
                                schema={**dict.fromkeys(STAT_FIELDS, pl.Int64), "notes": pl.List(pl.String)})
     parts.append((STATS, stats_frame, pl.DataFrame({"_f": [""], "_r": [0], "_i": [0]},

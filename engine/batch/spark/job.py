@@ -87,11 +87,13 @@ def session(master: str | None = None, app: str = "huiqi batch", conf: dict[str,
 
 
 def evaluate(enterprises: Source, events: Source | None = None, *, as_of: date, rules: RuleSet | str | Path | None = None,
-             lang: str = "zh", spark: SparkSession | None = None, partitions: int | None = None) -> SparkBatch:
+             lang: str = "zh", spark: SparkSession | None = None, partitions: int | None = None,
+             options: dict[str, Any] | None = None) -> SparkBatch:
     """Evaluate a population held by Spark (DataFrames, table names or Parquet paths); see the module docstring.
 
     ``partitions``: groups to evaluate (default: enough for ``ROWS_PER_GROUP`` enterprises each, at least the
-    cluster's default parallelism). Raises ``BadInput`` for unusable input (missing columns…), as the
+    cluster's default parallelism). ``options``: further keyword arguments for ``evaluate_population`` in every
+    group (the seam for the claim-period and ledger options once they land). Raises ``BadInput`` for unusable input (missing columns…), as the
     single-machine batch does. Nothing runs until a table is used, ``check()`` or ``write``.
     """
     if not isinstance(as_of, date):
@@ -102,12 +104,13 @@ def evaluate(enterprises: Source, events: Source | None = None, *, as_of: date, 
     ruleset = resolve_rules(rules)
     ents = _numbered(spark, enterprises, "enterprises")
     evs = _numbered(spark, events, "events") if events is not None else None
-    setup = Setup(ruleset, as_of, lang)
+    frozen = tuple(sorted((options or {}).items()))
+    setup = Setup(ruleset, as_of, lang, options=frozen)
     # The driver runs the group function on no rows: validates headers (BadInput) and fixes the output layout.
     empty = {kind: to_arrow_schema(df.schema).empty_table() for kind, df in ((ENTERPRISES, ents), (EVENTS, evs)) if df is not None}
     layout, population, outputs = evaluate_group(empty[ENTERPRISES], empty.get(EVENTS), setup)
     spark_schema = from_arrow_schema(layout.schema)
-    setup = Setup(ruleset, as_of, lang, to_arrow_schema(spark_schema))
+    setup = Setup(ruleset, as_of, lang, to_arrow_schema(spark_schema), frozen)
     if partitions is None:
         partitions = max(spark.sparkContext.defaultParallelism, math.ceil(ents.count() / ROWS_PER_GROUP))
     if partitions < 1:

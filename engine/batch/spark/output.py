@@ -122,7 +122,8 @@ def _manifest(batch: SparkBatch, accounting: dict, outputs: list[dict], timings:
                        "duplicate_code_rows": population["duplicate_code_rows"],
                        "events_without_enterprise": population["events_without_enterprise"]}
     run = run_part(timings, time.perf_counter() - started, None)
-    run.update(engine="spark", spark=batch.spark.version, master=batch.spark.sparkContext.master, partitions=batch.partitions)
+    run.update(engine="spark", spark=batch.spark.version, master=batch.spark.sparkContext.master, partitions=batch.partitions,
+               group_seconds=round(stats["group_ms"] / 1000, 3))
     return {"stable": stable, "run": run}
 
 
