@@ -40,7 +40,7 @@ def register(commands: argparse._SubParsersAction, rules_commands: argparse._Sub
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_ROW_ERRORS, EXIT_USAGE, CliError, load_ruleset
+    from engine.cli import EXIT_BAD_INPUT, EXIT_USAGE, CliError, load_ruleset
 
     if args.engine == "spark":
         from engine.batch.spark.cli import run_spark
@@ -84,6 +84,13 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(f"无法读写文件（磁盘已满、只读文件系统、无权限或路径不对？）：{exc}\n"
                            f"cannot read or write a file (disk full, read-only file system, no permission or wrong path?): "
                            f"{exc}", EXIT_BAD_INPUT) from None
+    return report(result, lang)
+
+
+def report(result, lang: str) -> int:
+    """Print where the batch wrote, its totals and the row accounting; the exit code (also for ``--engine spark``)."""
+    from engine.cli import EXIT_OK, EXIT_ROW_ERRORS
+
     stable = result.manifest["stable"]
     total = stable["results"]["total_yuan"]
     written = ", ".join(str(p) for p in result.files[:1]) + (f" (+{len(result.files) - 1})" if len(result.files) > 1 else "")

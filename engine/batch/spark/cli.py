@@ -12,7 +12,7 @@ import time
 
 
 def run_spark(args: argparse.Namespace) -> int:
-    from engine.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_ROW_ERRORS, EXIT_USAGE, CliError, load_ruleset
+    from engine.cli import EXIT_BAD_INPUT, EXIT_USAGE, CliError, load_ruleset
 
     if args.format not in (None, "parquet"):
         raise CliError("--engine spark 只写 Parquet（--format parquet）/ --engine spark writes Parquet only (--format parquet)",
@@ -43,15 +43,7 @@ def run_spark(args: argparse.Namespace) -> int:
         result = write(batch, args.out, started=started, timings={"rules": 0.0})
     except BadInput as exc:
         raise CliError(exc.message_en if lang == "en" else f"{exc.message_zh}\n{exc.message_en}", EXIT_BAD_INPUT) from None
-    stable = result.manifest["stable"]
-    results = stable["results"]
-    if lang == "en":
-        print(f"wrote {result.out} (Spark {spark.version}, {batch.partitions} partitions)", file=sys.stderr)
-        print(f"enterprises evaluated {stable['rows']['enterprises_evaluated']}, benefit lines {results['benefit_lines']}, "
-              f"total {results['total_yuan']} yuan, undetermined {results['undetermined']}", file=sys.stderr)
-    else:
-        print(f"已写出 {result.out}（Spark {spark.version}，{batch.partitions} 个分区）", file=sys.stderr)
-        print(f"评估企业 {stable['rows']['enterprises_evaluated']} 家，补贴 {results['benefit_lines']} 条，"
-              f"合计 {results['total_yuan']} 元，待定 {results['undetermined']} 条", file=sys.stderr)
-    print(result.accounting_line(lang))
-    return EXIT_OK if result.clean else EXIT_ROW_ERRORS
+    print(f"Spark {spark.version}, {batch.partitions} partitions", file=sys.stderr)
+    from engine.batch.cli import report
+
+    return report(result, lang)

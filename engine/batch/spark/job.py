@@ -36,6 +36,7 @@ from engine.batch.read import AccountingError, _Reader
 from engine.batch.sources import ENTERPRISES, EVENTS, _from_frame
 from engine.batch.spark.group import BUCKET, CONSTANT, FILE, KEY, ROW, STAT_FIELDS, STATS, SUMMED, Setup, _plain, evaluate_group
 from engine.batch.tables import HEADERS, TITLES
+from engine.credit_code import ALPHABET
 from engine.evaluate import resolve_rules
 from engine.rulebook import RuleSet
 
@@ -64,6 +65,7 @@ class SparkBatch:
     partitions: int
     sources: list[Any] = field(default_factory=list)
     driver_notes: list[str] = field(default_factory=list)
+    fixed_heights: dict[str, int] = field(default_factory=dict)  # tables whose rows the rule base alone fixes
     accounting: dict | None = None
 
     def check(self) -> dict:
@@ -149,7 +151,8 @@ def evaluate(enterprises: Source, events: Source | None = None, *, as_of: date, 
             rows = groups.where(F.col("_table") == table.key).select(F.col(f"`{table.key}`.*"), "_f", "_r", "_i")
             tables[table.key] = rows.sortWithinPartitions("_f", "_r", "_i").drop("_f", "_r", "_i")
     return SparkBatch(spark, tables, titles, money, {ENTERPRISES: ents, **({EVENTS: evs} if evs is not None else {})}, narrow,
-                      groups, ruleset, as_of, lang, partitions, [enterprises, events], population.notes)
+                      groups, ruleset, as_of, lang, partitions, [enterprises, events], population.notes,
+                      {t.key: t.frame.height for t in outputs if t.key in ("summary_rules", "summary_cities", *CONSTANT)})
 
 
 # -- inputs ---------------------------------------------------------------------------------------------
@@ -203,7 +206,11 @@ def _code_column(df: DataFrame, kind: str) -> str:
 
 def _keyed(df: DataFrame, kind: str, bucket) -> DataFrame:
     """``_key``: the credit code as the reader parses it (enterprises with check characters, events without);
-    rows without one get a key of their own (they meet no other row). ``_bucket``: its partition."""
+    rows without one get a key of their own (they meet no other row). ``_bucket``: its partition.
+
+    Event codes already in the strict form (18 characters of GB 32100's alphabet) parse to themselves, so
+    they are keyed in the JVM; only the other event rows, and every enterprise row (whose check character
+    decides whether it has a code at all), go through ``parse_column`` in Python."""
     column = _code_column(df, kind)
     check = kind == ENTERPRISES
     out_schema = StructType([*df.schema.fields, StructField(KEY, StringType())])  # add() would change df.schema
@@ -212,6 +219,7 @@ def _keyed(df: DataFrame, kind: str, bucket) -> DataFrame:
         from engine.batch.cells import parse_column
 
         spec = schema.ENTITY_BY_NAME["credit_code"]
+        target = to_arrow_schema(out_schema)
         for batch in batches:
             frame = pl.from_arrow(batch)
             raw = frame.get_column(column)
@@ -222,9 +230,14 @@ def _keyed(df: DataFrame, kind: str, bucket) -> DataFrame:
             key = pl.select(pl.coalesce(parsed, alone)).to_series().alias(KEY)
             out = pa.RecordBatch.from_arrays([*batch.columns, key.to_arrow(compat_level=pl.CompatLevel.oldest())],
                                              names=[*batch.schema.names, KEY])
-            yield out.cast(to_arrow_schema(out_schema)) if hasattr(out, "cast") else out
+            yield out.cast(target)
 
-    return df.mapInArrow(keys, out_schema).withColumn(BUCKET, bucket)
+    if check or not isinstance(df.schema[column].dataType, StringType):
+        return df.mapInArrow(keys, out_schema).withColumn(BUCKET, bucket)
+    strict = F.coalesce(F.col(f"`{column}`").rlike(f"^[{ALPHABET}]{{18}}$"), F.lit(False))
+    fast = df.where(strict).withColumn(KEY, F.col(f"`{column}`"))
+    slow = df.where(~strict).mapInArrow(keys, out_schema)
+    return fast.unionByName(slow).withColumn(BUCKET, bucket)
 
 
 def _bucket_expr(partitions: int):

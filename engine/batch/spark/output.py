@@ -55,8 +55,7 @@ def write(batch: SparkBatch, out: str | Path, *, started: float | None = None, t
             if key not in ("lines", "entities", "undetermined", "requirements", "withheld", "superseded", "errors"):
                 df = df.coalesce(1)  # summaries and the rules table are small: one file each
             df.write.option("compression", "zstd").parquet(staging.toString() + "/" + folder)
-            outputs.append({"file": folder, "rows": accounting["heights"].get(key) if key in accounting["heights"]
-                            else df.count()})
+            outputs.append({"file": folder, "rows": _height(batch, accounting, key, df)})
         timings["write"] = time.perf_counter() - mark
         manifest = _manifest(batch, accounting, outputs, timings, started)
         stream = fs.create(jvm.org.apache.hadoop.fs.Path(staging, "manifest.json"), True)
@@ -72,6 +71,15 @@ def write(batch: SparkBatch, out: str | Path, *, started: float | None = None, t
     base = Path(str(out))
     files = [base / o["file"] for o in outputs] + [base / "manifest.json"]
     return BatchResult(base, files, manifest, rows_in, accounted, stats["rows_with_errors"], timings)
+
+
+def _height(batch: SparkBatch, accounting: dict, key: str, df) -> int:
+    """Rows of a written table: counted during the accounting, fixed by the rule base, or counted now."""
+    if key in accounting["heights"]:
+        return accounting["heights"][key]
+    if key in batch.fixed_heights:
+        return batch.fixed_heights[key]
+    return df.count()
 
 
 def _fs(batch: SparkBatch, out: str):
