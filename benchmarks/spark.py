@@ -1,6 +1,6 @@
 """The Spark batch next to the in-process batch, on the same generated Parquet population.
 
-    python benchmarks/spark.py                         # 1,000,000 enterprises + ~3,000,000 events, local[2]
+    python benchmarks/spark.py                         # 1,000,000 enterprises + ~3,000,000 events (--per 3.5), local[2]
     python benchmarks/spark.py --n 50000               # a quick check
 
 Prints, in one run: the in-process batch (``run_batch``, Parquet in and out, in its own process), the Spark
@@ -48,7 +48,7 @@ def _in_process(ents: Path, evs: Path, out: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1_000_000, help="enterprises (default 1,000,000)")
-    parser.add_argument("--per", type=float, default=3.0, help="events per enterprise (default 3)")
+    parser.add_argument("--per", type=float, default=3.5, help="mean of the generator's event draw (default 3.5: ~3 events each)")
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--partitions", type=int, default=None, help="groups (default: engine.batch.spark's choice)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "huiqi-bench")
