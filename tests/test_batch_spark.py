@@ -168,6 +168,18 @@ def test_cli_writes_the_single_machine_parquet_values(spark, files, tmp_path):
         _assert_same(got, expected, path.name, ordered=path.name.startswith(("summary", "rules")))
 
 
+def test_unusable_input_is_exit_3_with_a_plain_message(spark, files, tmp_path, capsys):
+    no_city = tmp_path / "no_city.parquet"
+    pl.read_parquet(files[0]).drop("city").write_parquet(no_city)
+    for source in (tmp_path / "missing.parquet", no_city):
+        code = main(["batch", str(source), "--events", str(files[1]), "--engine", "spark", "-o", str(tmp_path / "out"),
+                     "--as-of", AS_OF.isoformat()])
+        assert code == 3
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and ("cannot read" in err or "required column(s) missing: city" in err)
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_lost_row_fails_the_accounting(batches):
     batch = batches(2)
     events = batch.inputs["events"]

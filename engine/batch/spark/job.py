@@ -33,9 +33,9 @@ from pyspark.sql.types import LongType, StringType, StructField, StructType
 
 from engine import schema
 from engine.batch.read import AccountingError, _Reader
-from engine.batch.sources import ENTERPRISES, EVENTS, _from_frame
+from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, _from_frame
 from engine.batch.spark.group import BUCKET, CONSTANT, FILE, KEY, ROW, STAT_FIELDS, STATS, SUMMED, Setup, _plain, evaluate_group
-from engine.batch.tables import HEADERS, TITLES
+from engine.batch.tables import HEADERS
 from engine.credit_code import ALPHABET
 from engine.evaluate import resolve_rules
 from engine.rulebook import RuleSet
@@ -95,8 +95,9 @@ def evaluate(enterprises: Source, events: Source | None = None, *, as_of: date, 
 
     ``partitions``: groups to evaluate (default: enough for ``ROWS_PER_GROUP`` enterprises each, at least the
     cluster's default parallelism). ``options``: further keyword arguments for ``evaluate_population`` in every
-    group (the seam for the claim-period and ledger options once they land). Raises ``BadInput`` for unusable input (missing columns…), as the
-    single-machine batch does. Nothing runs until a table is used, ``check()`` or ``write``.
+    group (the seam for the claim-period and ledger options once they land). Raises ``BadInput`` for unusable
+    input (missing columns…), as the single-machine batch does. Nothing runs until a table is used, ``check()``
+    or ``write``.
     """
     if not isinstance(as_of, date):
         raise TypeError("as_of must be a datetime.date")
@@ -122,7 +123,7 @@ def evaluate(enterprises: Source, events: Source | None = None, *, as_of: date, 
     if evs is not None:
         keyed[EVENTS] = _keyed(evs, EVENTS, bucket)
     # the whole-population checks parse the code column alone again (a narrow scan) instead of caching every row
-    narrow = {kind: _keyed(df.select(_code_column(df, kind), FILE, ROW), kind, bucket) for kind, df in
+    narrow = {kind: _keyed(df.select(F.col(f"`{_code_column(df, kind)}`"), FILE, ROW), kind, bucket) for kind, df in
               ((ENTERPRISES, ents), (EVENTS, evs)) if df is not None}
     left = keyed[ENTERPRISES].repartition(partitions, BUCKET)
     if evs is not None:
@@ -158,12 +159,19 @@ def evaluate(enterprises: Source, events: Source | None = None, *, as_of: date, 
 # -- inputs ---------------------------------------------------------------------------------------------
 
 def _read(spark: SparkSession, source: Source) -> DataFrame:
+    """A DataFrame as given, Parquet at a path (file, folder, hdfs://, s3a://…), or a table of the catalogue."""
     if isinstance(source, DataFrame):
         return source
     text = str(source)
-    if isinstance(source, Path) or "/" in text or "://" in text or text.lower().endswith((".parquet", ".pq")) or Path(text).exists():
-        return spark.read.parquet(text)
-    return spark.table(text)
+    try:
+        if isinstance(source, Path) or "/" in text or "://" in text or text.lower().endswith((".parquet", ".pq")) \
+                or Path(text).exists():
+            return spark.read.parquet(text)
+        return spark.table(text)
+    except AnalysisException as exc:  # no such path or table, not Parquet…: unusable input, not a crash
+        reason = str(exc).splitlines()[0]
+        raise BadInput(f"无法读取 {text}（需要 Parquet 文件、目录或表名）：{reason}",
+                       f"cannot read {text} (a Parquet file, folder or table name is needed): {reason}") from None
 
 
 def _numbered(spark: SparkSession, source: Source, name: str) -> DataFrame:
@@ -172,8 +180,6 @@ def _numbered(spark: SparkSession, source: Source, name: str) -> DataFrame:
     df = _read(spark, source)
     for meta in (FILE, ROW, KEY, BUCKET):
         if meta in df.columns:
-            from engine.batch.sources import BadInput
-
             raise BadInput(f"{name}：列名 {meta} 为内部保留", f"{name}: column name {meta} is reserved")
     try:
         return df.select("*", F.col("_metadata.file_name").alias(FILE), (F.col("_metadata.row_index") + 1).alias(ROW))
@@ -352,4 +358,4 @@ def default_partitions() -> int | None:
     return int(value) if value else None
 
 
-__all__ = ["SparkBatch", "TITLES", "evaluate", "session"]
+__all__ = ["SparkBatch", "evaluate", "session"]
