@@ -25,7 +25,7 @@ import polars as pl
 import pyarrow as pa
 
 from engine.batch.read import Population, _Reader
-from engine.batch.sources import ENTERPRISES, EVENTS, _from_frame
+from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, _from_frame
 from engine.batch.tables import output_tables
 from engine.rulebook import RuleSet
 
@@ -82,7 +82,9 @@ def evaluate_group(enterprises: pa.Table, events: pa.Table | None, setup: Setup)
             table = _from_frame(data, name, name, kind, first_row=0)
             # _from_frame numbers rows from 0 and drops blank ones: map back to the file's own row numbers
             table.rows = part.get_column(ROW).cast(pl.Int64).gather(table.rows).alias("row")
-            table.kind = kind  # the input it came from decides, as --events does for the single-machine batch
+            if kind == EVENTS and table.kind != EVENTS:  # as read_population refuses such an --events file
+                raise BadInput(f"{table.source}：事件文件需要类型、日期和统一社会信用代码列",
+                               f"{table.source}: an events file needs type, date and credit code columns")
             tables.append(table)
             order.append(file_order(kind, name))
     population = _Reader(tables, []).run()
