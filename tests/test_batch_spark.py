@@ -168,6 +168,21 @@ def test_cli_writes_the_single_machine_parquet_values(spark, files, tmp_path):
         _assert_same(got, expected, path.name, ordered=path.name.startswith(("summary", "rules")))
 
 
+def test_a_table_name_without_files_is_numbered_in_its_own_order(spark, files, single):
+    """A catalogue table (here a temporary view of an in-memory DataFrame): rows numbered 1… in the DataFrame's
+    order and named after the table; the results are the same."""
+    _, expected = single
+    rows = pl.read_parquet(files[0])
+    spark.createDataFrame(rows.to_pandas()).createOrReplaceTempView("huiqi_enterprises")
+    batch = evaluate("huiqi_enterprises", str(files[1]), as_of=AS_OF, spark=spark, partitions=2)
+    batch.check()
+    _assert_same(_collect(batch.tables["lines"]), expected["lines"].frame, "lines", ordered=False)
+    errors = _collect(batch.tables["errors"]).filter(pl.col("文件") == "enterprises")
+    mine = expected["errors"].frame.filter(pl.col("文件") == "ents.parquet")
+    assert sorted(errors.get_column("行号").to_list()) == sorted(mine.get_column("行号").to_list())
+    batch.unpersist()
+
+
 def test_unusable_input_is_exit_3_with_a_plain_message(spark, files, tmp_path, capsys):
     no_city = tmp_path / "no_city.parquet"
     pl.read_parquet(files[0]).drop("city").write_parquet(no_city)

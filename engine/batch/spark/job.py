@@ -110,20 +110,22 @@ def evaluate(enterprises: Source, events: Source | None = None, *, as_of: date, 
     frozen = tuple(sorted((options or {}).items()))
     setup = Setup(ruleset, as_of, lang, options=frozen)
     # The driver runs the group function on no rows: validates headers (BadInput) and fixes the output layout.
-    empty = {kind: to_arrow_schema(df.schema).empty_table() for kind, df in ((ENTERPRISES, ents), (EVENTS, evs)) if df is not None}
+    zone = spark.conf.get("spark.sql.session.timeZone")  # Spark hands timestamps to Arrow in the session's zone
+    empty = {kind: to_arrow_schema(df.schema, timezone=zone).empty_table() for kind, df in ((ENTERPRISES, ents), (EVENTS, evs))
+             if df is not None}
     layout, population, outputs = evaluate_group(empty[ENTERPRISES], empty.get(EVENTS), setup)
     spark_schema = from_arrow_schema(layout.schema)
-    setup = Setup(ruleset, as_of, lang, to_arrow_schema(spark_schema), frozen)
+    setup = Setup(ruleset, as_of, lang, to_arrow_schema(spark_schema, timezone=zone), frozen)
     if partitions is None:
         partitions = max(spark.sparkContext.defaultParallelism, math.ceil(ents.count() / ROWS_PER_GROUP))
     if partitions < 1:
         raise ValueError("partitions must be a positive number")
     bucket = _bucket_expr(partitions)
-    keyed = {ENTERPRISES: _keyed(ents, ENTERPRISES, bucket)}
+    keyed = {ENTERPRISES: _keyed(ents, ENTERPRISES, bucket, zone)}
     if evs is not None:
-        keyed[EVENTS] = _keyed(evs, EVENTS, bucket)
+        keyed[EVENTS] = _keyed(evs, EVENTS, bucket, zone)
     # the whole-population checks parse the code column alone again (a narrow scan) instead of caching every row
-    narrow = {kind: _keyed(df.select(F.col(f"`{_code_column(df, kind)}`"), FILE, ROW), kind, bucket) for kind, df in
+    narrow = {kind: _keyed(df.select(F.col(f"`{_code_column(df, kind)}`"), FILE, ROW), kind, bucket, zone) for kind, df in
               ((ENTERPRISES, ents), (EVENTS, evs)) if df is not None}
     left = keyed[ENTERPRISES].repartition(partitions, BUCKET)
     if evs is not None:
@@ -181,10 +183,11 @@ def _numbered(spark: SparkSession, source: Source, name: str) -> DataFrame:
     for meta in (FILE, ROW, KEY, BUCKET):
         if meta in df.columns:
             raise BadInput(f"{name}：列名 {meta} 为内部保留", f"{name}: column name {meta} is reserved")
-    try:
-        return df.select("*", F.col("_metadata.file_name").alias(FILE), (F.col("_metadata.row_index") + 1).alias(ROW))
-    except AnalysisException:
-        pass
+    if df.inputFiles():  # scanned from files: Spark knows each row's file and record number
+        try:
+            return df.select("*", F.col("_metadata.file_name").alias(FILE), (F.col("_metadata.row_index") + 1).alias(ROW))
+        except AnalysisException:  # transformed past the scan: number rows in the DataFrame's order instead
+            pass
     with_id = df.withColumn("_mid", F.monotonically_increasing_id())
     part = F.shiftright("_mid", 33)
     counts = sorted(with_id.groupBy(part.alias("_pid")).count().collect())
@@ -210,7 +213,7 @@ def _code_column(df: DataFrame, kind: str) -> str:
     return data[found["credit_code"]]
 
 
-def _keyed(df: DataFrame, kind: str, bucket) -> DataFrame:
+def _keyed(df: DataFrame, kind: str, bucket, zone: str) -> DataFrame:
     """``_key``: the credit code as the reader parses it (enterprises with check characters, events without);
     rows without one get a key of their own (they meet no other row). ``_bucket``: its partition.
 
@@ -225,7 +228,7 @@ def _keyed(df: DataFrame, kind: str, bucket) -> DataFrame:
         from engine.batch.cells import parse_column
 
         spec = schema.ENTITY_BY_NAME["credit_code"]
-        target = to_arrow_schema(out_schema)
+        target = to_arrow_schema(out_schema, timezone=zone)
         for batch in batches:
             frame = pl.from_arrow(batch)
             raw = frame.get_column(column)
