@@ -186,12 +186,16 @@ def test_a_table_name_without_files_is_numbered_in_its_own_order(spark, files, s
 def test_unusable_input_is_exit_3_with_a_plain_message(spark, files, tmp_path, capsys):
     no_city = tmp_path / "no_city.parquet"
     pl.read_parquet(files[0]).drop("city").write_parquet(no_city)
-    for source in (tmp_path / "missing.parquet", no_city):
-        code = main(["batch", str(source), "--events", str(files[1]), "--engine", "spark", "-o", str(tmp_path / "out"),
+    no_date = tmp_path / "no_date.parquet"
+    pl.read_parquet(files[1]).drop("date").write_parquet(no_date)
+    cases = [(tmp_path / "missing.parquet", files[1], "cannot read"), (no_city, files[1], "required column(s) missing: city"),
+             (files[0], no_date, "lacks required column(s): date")]
+    for ents, evs, message in cases:
+        code = main(["batch", str(ents), "--events", str(evs), "--engine", "spark", "-o", str(tmp_path / "out"),
                      "--as-of", AS_OF.isoformat()])
         assert code == 3
         err = capsys.readouterr().err
-        assert "Traceback" not in err and ("cannot read" in err or "required column(s) missing: city" in err)
+        assert "Traceback" not in err and message in err
     assert not (tmp_path / "out").exists()
 
 

@@ -74,8 +74,8 @@ def evaluate_group(enterprises: pa.Table, events: pa.Table | None, setup: Setup)
         if not isinstance(frame, pl.DataFrame):
             raise TypeError("expected an Arrow table")
         names = sorted(frame.get_column(FILE).unique().to_list()) if frame.height else []
-        if kind == ENTERPRISES and not names:
-            names = [kind]  # no rows: one empty table, so the reader still checks the headers
+        if not names:
+            names = [kind]  # no rows: one empty table, so the reader still checks the headers (the driver's run)
         for name in names:
             part = frame.filter(pl.col(FILE) == name).sort(ROW) if frame.height else frame
             data = part.drop([c for c in META if c in part.columns])
