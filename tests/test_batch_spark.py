@@ -4,7 +4,8 @@ One local[2] SparkSession for the whole test session (starting the JVM is the sl
 small generated population with bad rows of every kind the reader reports: a duplicate credit code whose two
 rows sit in different input partitions, a bad cell, a blank row, a value finer than the columnar scale (the
 per-profile fallback), events for an unknown, a blank, a duplicated and a refused enterprise, a bad event
-cell and a wrong event field. Parquet row groups are tiny and Spark's split size too, so both files are read
+cell and a wrong event field, an event listed twice (merged into a note row) and one given twice with different
+details (its enterprise refused), and a column the reader does not know (a row of the notes table). Parquet row groups are tiny and Spark's split size too, so both files are read
 as several input partitions and every enterprise's events arrive from another file and partition.
 """
 
@@ -61,6 +62,7 @@ def _population(folder: Path) -> tuple[Path, Path]:
     ents = ents.with_columns(
         pl.when(pl.int_range(pl.len()) == 17).then(pl.lit("not a number")).otherwise(pl.col("employees")).alias("employees"),
         pl.when(pl.int_range(pl.len()) == 40).then(pl.lit("1234.123456")).otherwise(pl.col("revenue_wan")).alias("revenue_wan"))
+    ents = ents.with_columns(pl.lit("备注").alias("备注"))  # not an enterprise field: the notes table says so
     blank = pl.DataFrame({c: [None] for c in ents.columns}, schema=ents.schema)
     ents = pl.concat([ents.slice(0, 100), blank, ents.slice(100)])
     evs = evs.with_columns(pl.col("date").cast(pl.String))
@@ -70,7 +72,9 @@ def _population(folder: Path) -> tuple[Path, Path]:
         pl.Series("credit_code", ["91210100MA0UNKNOWN", None, codes[230], codes[17], codes[9], f" {codes[20].lower()} "]),
         pl.Series("date", ["2019-05-01", "2019-05-01", "2019-05-01", "2019-05-01", "2019-13-45", "2019-05-01"]))
     wrong = evs.filter(pl.col("type") == "patent_application").head(1).with_columns(pl.lit(5000.0).alias("loan_amount"))
-    evs = pl.concat([evs.slice(0, 50), extra, evs.slice(50), wrong]).reverse()  # late enterprises' events first
+    twice = evs.slice(60, 1)  # the same event again: merged, counted once
+    clash = evs.filter(pl.col("type") == "ip_pledge_loan").slice(1, 1).with_columns(pl.col("loan_amount") + 1)
+    evs = pl.concat([evs.slice(0, 50), extra, evs.slice(50), wrong, twice, clash]).reverse()  # late enterprises' events first
     folder.mkdir(parents=True, exist_ok=True)
     ents.write_parquet(folder / "ents.parquet", row_group_size=40)
     evs.write_parquet(folder / "events.parquet", row_group_size=60)
@@ -132,6 +136,9 @@ def batches(spark, files):
 def test_tables_equal_the_single_machine_batch(spark, files, single, batches, partitions):
     population, expected = single
     assert population.errors.height >= 8  # the bad rows are there to be found
+    assert (population.errors.get_column("table") == "merged").sum() == 1  # the event listed twice
+    assert population.not_evaluated_counts() == {"errors": 2, "duplicate": 2}  # bad cell and conflicting events; the pair
+    assert expected["notes"].frame.height == 1 and expected["entities"].frame.height == N
     batch = batches(partitions)
     assert spark.read.parquet(str(files[0])).rdd.getNumPartitions() > 1  # the duplicate's rows came from different splits
     accounting = batch.check()
@@ -146,7 +153,7 @@ def test_tables_equal_the_single_machine_batch(spark, files, single, batches, pa
     assert stats["rows_with_errors"] == population.error_rows
     assert list(batch.tables) == list(expected)
     for key, table in expected.items():
-        _assert_same(_collect(batch.tables[key]), table.frame, key, ordered=key.startswith("summary") or key == "rules")
+        _assert_same(_collect(batch.tables[key]), table.frame, key, ordered=key.startswith("summary") or key in ("rules", "notes"))
         assert batch.money[key] == table.money
 
 
@@ -165,7 +172,7 @@ def test_cli_writes_the_single_machine_parquet_values(spark, files, tmp_path):
             continue
         got = pl.read_parquet(out / path.name / "*.parquet")
         expected = _plain(pl.read_parquet(path))
-        _assert_same(got, expected, path.name, ordered=path.name.startswith(("summary", "rules")))
+        _assert_same(got, expected, path.name, ordered=path.name.startswith(("summary", "rules", "notes")))
 
 
 def test_a_table_name_without_files_is_numbered_in_its_own_order(spark, files, single):
