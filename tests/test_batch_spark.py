@@ -12,8 +12,10 @@ as several input partitions and every enterprise's events arrive from another fi
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -26,12 +28,14 @@ from pyspark.sql import functions as F  # noqa: E402
 
 from engine.batch import synth  # noqa: E402
 from engine.batch.read import AccountingError, read_population  # noqa: E402
-from engine.batch.run import evaluate_population, run_batch  # noqa: E402
+from engine.batch.run import Round, evaluate_population, run_batch  # noqa: E402
 from engine.batch.spark import evaluate  # noqa: E402
 from engine.batch.spark.job import BUCKET, KEY, _bucket_expr, spark_hash_long  # noqa: E402
 from engine.batch.tables import output_tables  # noqa: E402
+from engine.claims import InMemoryClaims, PaidClaim  # noqa: E402
 from engine.cli import main  # noqa: E402
 from engine.evaluate import resolve_rules  # noqa: E402
+from engine.period import as_period  # noqa: E402
 
 AS_OF = date(2022, 6, 30)
 N = 240
@@ -157,16 +161,20 @@ def test_tables_equal_the_single_machine_batch(spark, files, single, batches, pa
         assert batch.money[key] == table.money
 
 
-def test_cli_writes_the_single_machine_parquet_values(spark, files, tmp_path):
+def test_cli_writes_the_single_machine_parquet_values(spark, files, tmp_path, capsys):
+    """With a claim period: every table (the round's too) and the manifest's account of the round."""
     out = tmp_path / "spark_out"
     code = main(["batch", str(files[0]), "--events", str(files[1]), "--engine", "spark", "--master", "local[2]",
-                 "-o", str(out), "--as-of", AS_OF.isoformat()])
+                 "-o", str(out), "--as-of", AS_OF.isoformat(), "--period", "2016-01-01..2021-12-31"])
     assert code == 5  # finished, some rows had errors
-    reference = run_batch(*files, as_of=AS_OF, out=tmp_path / "single", fmt="parquet")
+    assert "「备注」" in capsys.readouterr().out  # the column not read is named, as huiqi batch names it
+    reference = run_batch(*files, as_of=AS_OF, out=tmp_path / "single", fmt="parquet", period="2016-01-01..2021-12-31")
     mine = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stable"]
     theirs = reference.manifest["stable"]
+    assert mine["round"] == theirs["round"] and mine["round"]["events_outside_period"] > 0
     assert mine["rows"] == theirs["rows"] and mine["results"] == theirs["results"]
     assert mine["inputs"] == theirs["inputs"] and mine["notes"] == theirs["notes"]
+    assert sorted(p.name for p in reference.files) == sorted(f for f in os.listdir(out) if not f.startswith("."))
     for path in reference.files:
         if path.suffix != ".parquet":
             continue
@@ -239,4 +247,28 @@ def test_events_in_two_files_meet_their_enterprise(spark, files, single, tmp_pat
         _assert_same(_collect(batch.tables[key]), expected[key].frame, key, ordered=key.startswith("summary"))
     errors = _collect(batch.tables["errors"])
     assert set(errors.get_column("文件")) == {"ents.parquet", "a.parquet", "b.parquet"}
+    batch.unpersist()
+
+
+def test_a_claim_round_gives_the_single_machine_round_tables(spark, files):
+    """A claim period and a ledger holding three of the period's lines (read once on the driver, shipped to the
+    groups): the round's tables and columns equal the single-machine batch's (the CLI test checks the manifest)."""
+    window = (date(2016, 1, 1), date(2021, 12, 31))
+    ruleset, period = resolve_rules(None), as_period(window, AS_OF)
+    population = read_population(*files)
+    first = evaluate_population(population, AS_OF, ruleset, period=period)
+    paid = first.lines.filter(pl.col("amount") > 0).head(3)
+    codes = population.entities.get_column("credit_code").gather(paid.get_column("eid"))
+    ledger = InMemoryClaims([PaidClaim(code, key, rule, Decimal(fen) / 100, "paid", "2020年度", recorded_at="2022-01-05")
+                             for code, key, rule, fen in zip(codes, paid.get_column("once_key"), paid.get_column("rule"),
+                                                             paid.get_column("amount"))])
+    results = evaluate_population(population, AS_OF, ruleset, period=period, ledger=ledger)
+    expected = {t.key: t for t in output_tables(population, results, ruleset, AS_OF, "zh", round_=Round(period, ledger))}
+    assert {"to_pay", "to_complete", "paid", "outside"} <= set(expected) and expected["paid"].frame.height == 3
+    assert expected["outside"].frame.height > 0
+    batch = evaluate(str(files[0]), str(files[1]), as_of=AS_OF, spark=spark, partitions=2, period=window, ledger=ledger)
+    assert list(batch.tables) == list(expected)
+    for key, table in expected.items():
+        _assert_same(_collect(batch.tables[key]), table.frame, key, ordered=key.startswith("summary") or key in ("rules", "notes"))
+    assert batch.check()["stats"]["paid_lines"] == 3
     batch.unpersist()
