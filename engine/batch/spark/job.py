@@ -345,7 +345,8 @@ def _summaries(groups: DataFrame, outputs: list[OutputTable], stats: dict[str, i
         summed = pl.from_arrow(arrow)
         if not isinstance(summed, pl.DataFrame):
             raise TypeError("expected an Arrow table")
-        summed = summed.cast(dict(layout)) if summed.height else pl.DataFrame(schema=layout)
+        # no group ran (an input without rows): the driver's run on no rows has the zero rows
+        summed = summed.cast(dict(layout)) if summed.height else _plain(table.frame)
         out[table.key] = add_total_row(OutputTable(table.key, table.title, summed, table.money), counts, lang).frame
     return out
 
