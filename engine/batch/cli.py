@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.batch.run import run_batch
     from engine.batch.sources import BadInput
+    from engine.output_safety import OutputRefused
 
     lang = args.lang
     with _progress() as progress:
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             result = run_batch(args.enterprises, args.events, as_of=args.as_of, rules=ruleset, out=args.out, fmt=fmt,
                                lang=lang, workers=args.workers, progress=progress,
                                chunk_rows=args.chunk_rows)
-        except BadInput as exc:
+        except (BadInput, OutputRefused) as exc:
             raise CliError(exc.message_en if lang == "en" else f"{exc.message_zh}\n{exc.message_en}", EXIT_BAD_INPUT) from None
         except Exception as exc:
             if not _io_failure(exc):

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import codecs
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -428,17 +427,17 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
     from engine.batch.money import plain_yuan
     from engine.batch.run import BatchResult, evaluate_population
     from engine.batch.tables import OutputTable, _Builder, output_tables
-    from engine.batch.write import SUFFIX, _atomic_file, _json, _remove, _swap_in, _write_table, manifest_path, sha256_of
+    from engine.batch.write import SUFFIX, _atomic_file, _json, _remove, _write_table, manifest_path, sha256_of
+    from engine.output_safety import real_target, swap_in_folder, temporary_folder
 
     out = Path(out)
+    target = real_target(out)  # a symbolic link is written through to its target (engine.output_safety)
     if fmt == "xlsx":
-        if out.is_dir():
+        if target.is_dir():
             raise IsADirectoryError(f"{out} is a folder; give an .xlsx file name")
-    elif out.exists() and not out.is_dir():
+    elif target.exists() and not target.is_dir():
         raise NotADirectoryError(f"{out} is a file; --format {fmt} writes a folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    suffix = ".spill" if fmt == "xlsx" else ".tmp"
-    work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=suffix))
+    work = temporary_folder(target, ".spill" if fmt == "xlsx" else ".tmp")
     timings.update(read=0.0, evaluate=0.0, tables=0.0, write=0.0)
     try:
         mark = time.perf_counter()
@@ -533,14 +532,14 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             return manifest
 
         if fmt == "xlsx":
-            with _atomic_file(out) as tmp:
+            with _atomic_file(target) as tmp:
                 _write_xlsx(entries, tmp, progress)
             heights = {e.key: (e.rows if isinstance(e, _Appender) else e.frame.height) for e in entries}
-            outputs = [{"file": out.name, "sha256": sha256_of(out), "rows": heights}]
-            target = manifest_path(out, fmt)
-            with _atomic_file(target) as tmp:
+            outputs = [{"file": target.name, "sha256": sha256_of(target), "rows": heights}]
+            manifest_file = manifest_path(target, fmt)
+            with _atomic_file(manifest_file) as tmp:
                 tmp.write_text(_json(build(outputs)), encoding="utf-8")
-            files = [out, target]
+            files = [out, manifest_file]
         else:
             outputs = []
             for n, entry in enumerate(entries, start=1):
@@ -553,7 +552,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
                 if progress is not None:
                     progress("write", n, len(entries))
             (work / "manifest.json").write_text(_json(build(outputs)), encoding="utf-8")
-            _swap_in(work, out)
+            swap_in_folder(work, target)
             files = [out / o["file"] for o in outputs] + [out / "manifest.json"]
     except BaseException:
         for appender in locals().get("appenders", {}).values():
