@@ -88,12 +88,26 @@ def blank_mask(raw: pl.Series) -> pl.Series:
 
 def parse_column(spec: schema.FieldSpec, raw: pl.Series, check: bool = True) -> Parsed:
     """Parse every cell of ``raw`` for ``spec``. ``check=False``: skip credit-code check characters (a
-    bad one is only a warning; event rows use the code just to find their enterprise)."""
+    bad one is only a warning; event rows use the code just to find their enterprise). A cell holding a
+    control character is an error, whatever the field (``engine.batch.control_chars``)."""
+    from engine.batch.control_chars import control_cells, messages
+
+    parsed = _parse_column(spec, raw, check)
+    mask = control_cells(raw)
+    if mask is None:
+        return parsed
+    at = mask.arg_true()
+    zh, en = messages(raw, mask)
+    return Parsed(parsed.values.set(mask, None), parsed.blank & ~mask, parsed.error_zh.scatter(at, zh),
+                  parsed.error_en.scatter(at, en), parsed.inexact & ~mask, parsed.warning.set(mask, None))
+
+
+def _parse_column(spec: schema.FieldSpec, raw: pl.Series, check: bool = True) -> Parsed:
     n = len(raw)
     if raw.dtype != pl.Object and n and raw.null_count() > n // 4:
         # A sparse column (an event field most event types lack): parse the filled cells, then spread back.
         present = raw.is_not_null()
-        part = parse_column(spec, raw.filter(present), check)
+        part = _parse_column(spec, raw.filter(present), check)
         at = present.arg_true()
         return Parsed(_spread(part.values, at, n, None), _spread(part.blank, at, n, True), _spread(part.error_zh, at, n, None),
                       _spread(part.error_en, at, n, None), _spread(part.inexact, at, n, False), _spread(part.warning, at, n, None))

@@ -3,8 +3,10 @@
 Checked before anything is read or written (``run_batch`` calls ``check_batch_output`` first), on top of
 ``engine.output_safety`` (never over an input, links followed):
 
-* xlsx: an existing workbook is replaced only when its manifest (``<stem>.manifest.json`` beside it) records
-  it with the same SHA-256, i.e. it is a previous output, unchanged since; a stray manifest name likewise;
+* xlsx: an existing workbook is replaced only when it is a previous output, unchanged since: its manifest
+  (``<stem>.manifest.json`` beside it) records it with the same SHA-256, or (a run stopped between the
+  workbook and its manifest) its document properties are still the fixed ones this program writes, which
+  Excel and WPS rewrite on saving; a stray manifest name is refused likewise;
 * csv / parquet / jsonl: the folder must be new, empty, or a previous output: its ``manifest.json`` lists
   every file in it, each unchanged since it was written. Anything else (a clerk's own file, a subfolder, an
   edited table) would be deleted by the swap, so the run is refused and the message names what is there.
@@ -45,7 +47,7 @@ def check_batch_output(out: str | Path, fmt: str, inputs: Iterable[str | Path]) 
         raise OutputRefused(f"输出 {shown} 是一个文件夹；xlsx 格式请给 -o 一个 .xlsx 文件名（或用 --format csv 等写到文件夹）",
                             f"the output {shown} is a folder; for xlsx give -o an .xlsx file name (or --format csv etc. for a folder)")
     recorded = _recorded_outputs(manifest)
-    if target.exists() and not _unchanged(target, recorded):
+    if target.exists() and not (_unchanged(target, recorded) or _untouched_workbook(target)):
         raise OutputRefused(f"{shown} 已存在，但不是本程序先前写出的结果（或写出后被修改过，清单 {manifest.name} 对不上）；"
                             "为免覆盖您的文件，请换一个文件名，或确认不再需要后自行删除它",
                             f"{shown} exists but is not an earlier output of this program (or was changed since: its manifest "
@@ -77,6 +79,22 @@ def _unchanged(path: Path, recorded: dict[str, str] | None) -> bool:
     if recorded is None or path.name not in recorded or path.is_symlink() or not path.is_file():
         return False
     return sha256_of(path) == recorded[path.name]
+
+
+def _untouched_workbook(path: Path) -> bool:
+    """The workbook's core properties are exactly ours (``engine.batch.write``): never saved by anything else."""
+    import zipfile
+
+    from engine.batch.write import FIXED_TIME, WORKBOOK_TITLE
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            core = archive.read("docProps/core.xml").decode("utf-8")
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return False
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (f"<dc:title>{WORKBOOK_TITLE}</dc:title>" in core and "<cp:lastModifiedBy>huiqi</cp:lastModifiedBy>" in core
+            and f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>' in core)
 
 
 def _check_previous_folder(folder: Path, shown: str) -> None:

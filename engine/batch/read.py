@@ -23,6 +23,7 @@ import polars as pl
 
 from engine import schema
 from engine.batch.cells import SCALE, Parsed, constant, dtype_for, parse_column
+from engine.batch.control_chars import visible
 from engine.batch.sources import ENTERPRISES, EVENTS, SKIPPED, BadInput, RawTable, read_tables
 from engine.profile import Profile, ProfileError, parse_profile
 from engine.size_class import THRESHOLDS
@@ -274,8 +275,9 @@ class _Reader:
                    zh: pl.Series | str, en: pl.Series | str, action: tuple[str, str], kind: str) -> None:
         if len(positions) == 0:
             return
-        values = [None if v is None else str(v)[:200] for v in raw.gather(positions).to_list()] if raw is not None \
+        values = [None if v is None else visible(str(v))[:200] for v in raw.gather(positions).to_list()] if raw is not None \
             else [None] * len(positions)
+        column = visible(column)  # a header may hold a control character too
         n = len(positions)
         frame = pl.DataFrame({
             "source": [table.source] * n, "sheet": [table.sheet] * n, "row": table.rows.gather(positions),
@@ -318,6 +320,10 @@ class _Reader:
                 continue
             if name in found:
                 other = table.headers[found[name]]
+                if other == header:  # the same column name twice: refused like two spellings of one field
+                    raise BadInput(f"{table.sheet}：列「{header}」出现了两次（第{found[name] + 1}列和第{j + 1}列），请只保留一列",
+                                   f"{table.sheet}: column '{header}' appears twice (columns {found[name] + 1} and {j + 1}); "
+                                   "keep one")
                 raise BadInput(f"{table.sheet}：列「{other}」和「{header}」都对应字段 {name}，请只保留一列",
                                f"{table.sheet}: columns '{other}' and '{header}' both mean field {name}; keep one")
             found[name] = j

@@ -1,6 +1,7 @@
 """Very large inputs: read, evaluate and write enterprise chunk by enterprise chunk, in bounded memory.
 
-Taken by ``run_batch`` only when the enterprise file is .parquet or .csv (UTF-8), any events file is too,
+Taken by ``run_batch`` only when the enterprise file is .parquet or .csv (UTF-8, comma-separated, no lone CR:
+``engine.batch.csv_text.streamable``), any events file is too,
 and the enterprise file has more than ``threshold(chunk_rows)`` rows; every other input goes through the
 in-memory path unchanged. ``chunk_rows`` defaults to ``CHUNK_ROWS``; ``HUIQI_BATCH_CHUNK_ROWS`` or
 ``run_batch(chunk_rows=…)`` / ``huiqi batch --chunk-rows`` change it (tests force tiny chunks).
@@ -27,7 +28,6 @@ to temporary Parquet files next to the output and written sheet after sheet at t
 
 from __future__ import annotations
 
-import codecs
 import os
 import time
 from dataclasses import dataclass, field
@@ -40,6 +40,7 @@ import polars as pl
 
 from engine import schema
 from engine.batch.cells import parse_column
+from engine.batch.csv_text import streamable
 from engine.batch.read import ENTITY_ACTION, ERROR_COLUMNS, Population, _Reader, _sorted_errors, duplicate_messages
 from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, _from_frame, classify, input_format
 
@@ -100,18 +101,6 @@ class Plan:
     notes: list[str] = field(default_factory=list)
 
 
-def _utf8(path: Path) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 24), b""):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _open(path: Path, default_kind: str) -> _File | None:
     if not path.is_file():
         return None
@@ -145,8 +134,8 @@ def plan(enterprises: str | Path, events: str | Path | None, chunk_rows: int | N
         if ents.rows <= limit:
             return None
         for f in (ents, evs):
-            if f is not None and f.fmt == "csv" and not _utf8(f.path):
-                return None  # GB18030 CSV: the in-memory reader decodes it
+            if f is not None and f.fmt == "csv" and not streamable(f.path):
+                return None  # GB18030, tab-separated, lone-CR or odd-header CSV: the in-memory reader reads it
         if evs is not None:
             evs.rows = evs.scan().select(pl.len()).collect().item()
     except Exception:  # noqa: BLE001 - anything odd: the in-memory path reads it and reports

@@ -33,6 +33,7 @@ from engine.output_safety import remove_temporary as _remove
 EXCEL_MAX_ROWS = 1_048_576
 FIXED_TIME = datetime(2000, 1, 1, 0, 0, 0)  # workbook creation date: fixed, so re-runs are byte-identical
 EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of Excel's 1900 date system for dates from 1900-03-01
+WORKBOOK_TITLE = "惠企 Huiqi batch evaluation"  # with FIXED_TIME, how engine.batch.output_guard knows an untouched output
 SUFFIX = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl"}
 
 
@@ -123,7 +124,7 @@ def new_workbook(path: Path):
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
                                                "strings_to_formulas": False, "strings_to_urls": False,
                                                "default_date_format": "yyyy-mm-dd"})
-    workbook.set_properties({"title": "惠企 Huiqi batch evaluation", "author": "huiqi", "created": FIXED_TIME})
+    workbook.set_properties({"title": WORKBOOK_TITLE, "author": "huiqi", "created": FIXED_TIME})
     header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
     money = workbook.add_format({"num_format": "#,##0.00"})
     day = workbook.add_format({"num_format": "yyyy-mm-dd"})

@@ -1,0 +1,235 @@
+"""CSV / tab-separated bytes → a table of text cells: encoding, line endings, separator and header checks.
+
+Decisions (docs/batch-guide.md, "CSV files"):
+
+* Encoding: a UTF-16 byte-order mark (Excel's "Unicode text"), else strict UTF-8 (with or without BOM), else
+  GB18030 (which includes GBK and GB2312: what Chinese Excel saves), accepted only when the decoded text is
+  plausible Chinese: no private-use or unassigned characters, and charset-normalizer, as a judge, does not
+  find another East Asian encoding (Big5, Shift-JIS, EUC-KR…) a better reading. Anything else is refused,
+  naming the row where UTF-8 decoding failed. The encoding used is recorded in the manifest.
+* Line endings: CRLF (Windows), LF and lone CR ("CSV (Macintosh)") all end a row, also mixed in one file.
+* Separator: tab for .tsv/.tab files and when the header row holds more tabs than commas; else comma.
+* The header row (row 1) must look like a header: a cell holding a line break, a date, an amount or a credit
+  code means the file has no header row or its rows were not split, and the file is refused (never a clean
+  run over nothing). Every read error names the file and the row, in Chinese and English.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from engine.batch.sources import BadInput
+from engine.textnorm import normalise_text
+
+TAB_SUFFIXES = (".tsv", ".tab")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
+_DATE = re.compile(r"^\d{4}\s*[-/.年]\s*\d{1,2}(\s*[-/.月]\s*\d{1,2}\s*日?)?$|^\d{4}年$")
+_AMOUNT = re.compile(r"^[¥￥+\-]?\s*\d[\d,]*(\.\d+)?\s*(万元|万|元|%)?$")
+_CREDIT_CODE = re.compile(r"^(?=.*\d)[0-9A-Z]{18}$")
+_OTHER_EAST_ASIAN = ("big5", "cp950", "big5hkscs", "cp949", "euc_kr", "johab", "cp932", "shift_jis", "euc_jp",
+                     "euc_jis_2004", "shift_jis_2004", "iso2022_jp", "iso2022_kr")
+_JUDGE_BYTES = 1 << 16  # charset-normalizer looks at the start of the file only: enough text, bounded time
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    """How a CSV file was read; ``encoding`` as recorded in the manifest."""
+
+    encoding: str  # "utf-8", "utf-8-sig" (UTF-8 with BOM), "gb18030", "utf-16"
+    delimiter: str  # "," or "\t"
+    line_endings: str  # "CRLF", "LF", "CR", "mixed" or "none"
+
+    def manifest(self) -> dict[str, str]:
+        return {"encoding": self.encoding, "delimiter": "tab" if self.delimiter == "\t" else "comma",
+                "line_endings": self.line_endings}
+
+
+def _row_of(data: bytes, offset: int) -> int:
+    """The line number (1 = first line) holding byte ``offset``; CRLF, LF and lone CR each end a line."""
+    return len(_LINE_BREAK_BYTES.findall(data, 0, offset)) + 1
+
+
+def decode(data: bytes, name: str) -> tuple[str, str]:
+    """(text, encoding) of a CSV file's bytes, or ``BadInput`` naming the row where decoding failed."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"{name} 以 UTF-16 标记开头，但第{_row_of(data, exc.start)}行无法按 UTF-16 解码",
+                           f"{name} starts with a UTF-16 mark but row {_row_of(data, exc.start)} is not valid UTF-16") from None
+    bom = data.startswith(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig" if bom else "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_row = _row_of(data, exc.start)
+    if not bom:
+        text = _gb18030(data)
+        if text is not None:
+            return text, "gb18030"
+    raise BadInput(f"{name} 的编码无法识别：第{utf8_row}行不是有效的 UTF-8" + ("" if bom else "，整个文件也不是 GB18030/GBK 中文编码")
+                   + "。请在 Excel 中“另存为”→“CSV UTF-8（逗号分隔）”后重新运行",
+                   f"{name}: unknown encoding: row {utf8_row} is not valid UTF-8" + ("" if bom else
+                                                                                     ", nor is the file Chinese GB18030/GBK")
+                   + ". In Excel use Save As → 'CSV UTF-8 (Comma delimited)' and run again")
+
+
+def _gb18030(data: bytes) -> str | None:
+    """The GB18030 reading of ``data`` when it decodes and reads as Chinese text; None otherwise."""
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    if any(unicodedata.category(c) in ("Co", "Cn", "Cs") for c in set(text) if ord(c) > 0x7F):
+        return None  # private-use / unassigned: bytes that are not GB text (GBK user-defined area, garbage)
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:_JUDGE_BYTES]).best()
+    if best is not None and best.encoding in _OTHER_EAST_ASIAN:
+        return None
+    return text
+
+
+def _line_endings(text: str) -> str:
+    crlf = text.count("\r\n")
+    cr = text.count("\r") - crlf
+    lf = text.count("\n") - crlf
+    kinds = [k for k, n in (("CRLF", crlf), ("LF", lf), ("CR", cr)) if n]
+    return kinds[0] if len(kinds) == 1 else ("mixed" if kinds else "none")
+
+
+def _delimiter(text: str, path: Path) -> str:
+    if path.suffix.lower() in TAB_SUFFIXES:
+        return "\t"
+    first = text.split("\n", 1)[0]
+    return "\t" if first.count("\t") > first.count(",") else ","
+
+
+_FORMATS: dict[tuple[str, int, int], CsvFormat] = {}  # (real path, size, mtime) → how the reader read it
+_REMEMBERED = 64
+
+
+def csv_format(path: str | Path) -> CsvFormat:
+    """How ``path`` is (or was) read, for the manifest: what the reader found, or worked out again."""
+    real = Path(path).resolve()
+    info = real.stat()
+    key = (str(real), info.st_size, info.st_mtime_ns)
+    if key not in _FORMATS:
+        text, encoding = decode(real.read_bytes(), real.name)
+        _remember(key, CsvFormat(encoding, _delimiter(_LINE_BREAK.sub("\n", text), real), _line_endings(text)))
+    return _FORMATS[key]
+
+
+def _remember(key: tuple[str, int, int], fmt: CsvFormat) -> None:
+    if len(_FORMATS) >= _REMEMBERED:
+        _FORMATS.clear()
+    _FORMATS[key] = fmt
+
+
+def read_csv_table(path: Path) -> tuple[list[str], pl.DataFrame]:
+    """The header row (as written) and the data rows (text cells, columns ``column_0``…) of a CSV file."""
+    data = path.read_bytes()
+    text, encoding = decode(data, path.name)
+    endings = _line_endings(text)
+    text = _LINE_BREAK.sub("\n", text)  # every line ending (CRLF, LF, lone CR) is one "\n"; a cell's own too
+    delimiter = _delimiter(text, path)
+    real = path.resolve()
+    info = real.stat()
+    _remember((str(real), info.st_size, info.st_mtime_ns), CsvFormat(encoding, delimiter, endings))
+    if not text.strip():
+        raise BadInput(f"{path.name} 是空文件（没有表头行）", f"{path.name} is empty (no header row)")
+    try:
+        frame = pl.read_csv(io.BytesIO(text.encode("utf-8")), has_header=False, separator=delimiter,
+                            infer_schema=False, truncate_ragged_lines=False)
+    except Exception:  # noqa: BLE001 - polars' message names neither the row nor the language: find the row ourselves
+        frame = _python_rows(text, delimiter, path.name)
+    headers = ["" if v is None else str(v) for v in frame.row(0)]
+    check_header(headers, path.name)
+    return headers, frame.slice(1)
+
+
+def _python_rows(text: str, delimiter: str, name: str) -> pl.DataFrame:
+    """The rows by Python's csv module (strict quoting), when polars refused the file; or ``BadInput`` naming
+    the first row that is not well-formed. Row numbers are line numbers (1 = the header row)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[list[str]] = []
+    width = 0
+    start = 1  # the line the record being read starts on
+    try:
+        for row in reader:
+            if not rows:
+                width = len(row)
+            elif len(row) > width and any(cell.strip() for cell in row[width:]):
+                raise BadInput(f"{name} 第{reader.line_num}行有{len(row)}个单元格，而表头只有{width}列"
+                               "（多了分隔符，或含逗号的单元格没有加引号）",
+                               f"{name} row {reader.line_num} has {len(row)} cells but the header has {width} columns "
+                               "(an extra separator, or a cell with a comma that is not quoted)")
+            rows.append(row[:width] + [""] * (width - len(row)))
+            start = reader.line_num + 1
+    except csv.Error:
+        raise BadInput(f"{name} 第{start}行的引号不配对，无法确定单元格的边界；请检查该行的双引号",
+                       f"{name} row {start}: unbalanced quotes, the cells cannot be told apart; check that row's double "
+                       "quotes") from None
+    columns = {f"column_{j}": [r[j] or None for r in rows] for j in range(width)}
+    return pl.DataFrame(columns, schema={c: pl.String for c in columns})
+
+
+def check_header(headers: list[str], name: str) -> None:
+    """``BadInput`` when a header cell holds a line break or looks like data (a date, an amount, a credit code):
+    the file has no header row, or its rows were not split (e.g. line endings not understood)."""
+    for j, raw in enumerate(headers, start=1):
+        shown = raw if len(raw) <= 40 else raw[:40] + "…"
+        if "\n" in raw or "\r" in raw:
+            raise BadInput(f"{name} 表头（第1行）第{j}列「{shown}」含换行；列名中不能有换行。请删除表头中的换行"
+                           "（若整个文件都挤在表头里，请检查文件的换行符）",
+                           f"{name}: header (row 1) column {j} '{shown}' holds a line break; column names cannot. Remove it "
+                           "(if the whole file ended up in the header, check the file's line endings)")
+        cell = normalise_text(raw).strip()
+        if cell and (_DATE.match(cell) or _AMOUNT.match(cell) or _CREDIT_CODE.match(cell.upper())):
+            raise BadInput(f"{name} 表头（第1行）第{j}列「{shown}」看起来是数据（日期、金额或信用代码）而不是列名："
+                           "文件可能缺少表头行。请在第1行写上列名（如 统一社会信用代码、名称、所在城市）",
+                           f"{name}: header (row 1) column {j} '{shown}' looks like data (a date, an amount or a credit code), "
+                           "not a column name: the file may lack its header row. Put the column names (credit code, name, "
+                           "city…) in row 1")
+
+
+def streamable(path: Path) -> bool:
+    """Whether polars' own CSV scanner reads ``path`` as ``read_csv_table`` would: UTF-8, comma-separated,
+    no lone CR, a header that passes ``check_header`` without repeated names. Reads the file in blocks."""
+    if path.suffix.lower() in TAB_SUFFIXES:
+        return False
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    head = b""
+    last = b""
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 24), b""):
+                decoder.decode(block)
+                if len(head) < 1 << 16:
+                    head += block[: (1 << 16) - len(head)]
+                joined = last + block
+                if joined.count(b"\r") != joined.count(b"\r\n") + (1 if joined.endswith(b"\r") else 0):
+                    return False
+                last = block[-1:]
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    if last == b"\r":
+        return False
+    first = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0].rstrip("\r")
+    if '"' in first or first.count("\t") > first.count(","):
+        return False  # quoted or tab-separated headers: leave them to the in-memory reader
+    headers = first.split(",")
+    try:
+        check_header(headers, path.name)
+    except BadInput:
+        return False
+    return len(set(headers)) == len(headers)
