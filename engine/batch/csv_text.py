@@ -3,9 +3,9 @@
 Decisions (docs/batch-guide.md, "CSV files"):
 
 * Encoding: a UTF-16 byte-order mark (Excel's "Unicode text"), else strict UTF-8 (with or without BOM), else
-  GB18030 (which includes GBK and GB2312: what Chinese Excel saves), accepted only when the decoded text is
-  plausible Chinese: no private-use or unassigned characters, and charset-normalizer, as a judge, does not
-  find another East Asian encoding (Big5, Shift-JIS, EUC-KR…) a better reading. Anything else is refused,
+  GB18030 (which includes GBK and GB2312: what Chinese Excel saves), accepted only when it reads as Chinese:
+  its header row holds a Chinese column name the schema knows, or else charset-normalizer, as a judge, does
+  not find another East Asian encoding (Big5, Shift-JIS, EUC-KR…) a better reading. Anything else is refused,
   naming the row where UTF-8 decoding failed. The encoding used is recorded in the manifest.
 * Line endings: CRLF (Windows), LF and lone CR ("CSV (Macintosh)") all end a row, also mixed in one file.
 * Separator: tab for .tsv/.tab files and when the header row holds more tabs than commas; else comma.
@@ -20,7 +20,6 @@ import codecs
 import csv
 import io
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +31,8 @@ from engine.textnorm import normalise_text
 TAB_SUFFIXES = (".tsv", ".tab")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
+_QUOTED = re.compile(r'"[^"]*(?:"|$)')  # a quoted cell ("" inside it reads as two adjacent quoted parts)
+_QUOTED_BYTES = re.compile(rb'"[^"]*(?:"|$)')
 _DATE = re.compile(r"^\d{4}\s*[-/.年]\s*\d{1,2}(\s*[-/.月]\s*\d{1,2}\s*日?)?$|^\d{4}年$")
 _AMOUNT = re.compile(r"^[¥￥+\-]?\s*\d[\d,]*(\.\d+)?\s*(万元|万|元|%)?$")
 _CREDIT_CODE = re.compile(r"^(?=.*\d)[0-9A-Z]{18}$")
@@ -54,8 +55,10 @@ class CsvFormat:
 
 
 def _row_of(data: bytes, offset: int) -> int:
-    """The line number (1 = first line) holding byte ``offset``; CRLF, LF and lone CR each end a line."""
-    return len(_LINE_BREAK_BYTES.findall(data, 0, offset)) + 1
+    """The row (1 = the header row, as a spreadsheet numbers them) holding byte ``offset``: line breaks inside
+    quoted cells do not start a row. (A quote is byte 0x22 in UTF-8 and GB18030 alike, never part of a character.)"""
+    outside = _QUOTED_BYTES.sub(b"", data[:offset])
+    return len(_LINE_BREAK_BYTES.findall(outside)) + 1
 
 
 def decode(data: bytes, name: str) -> tuple[str, str]:
@@ -83,13 +86,17 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
 
 
 def _gb18030(data: bytes) -> str | None:
-    """The GB18030 reading of ``data`` when it decodes and reads as Chinese text; None otherwise."""
+    """The GB18030 reading of ``data`` when it decodes and reads as Chinese; None otherwise.
+
+    The check: the header row read this way holds a Chinese column name the schema knows (bytes of another
+    encoding never decode into one), or else charset-normalizer, as a judge, does not find another East Asian
+    encoding (Big5, Shift-JIS, EUC-KR…) a better reading of the file's start."""
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
         return None
-    if any(unicodedata.category(c) in ("Co", "Cn", "Cs") for c in set(text) if ord(c) > 0x7F):
-        return None  # private-use / unassigned: bytes that are not GB text (GBK user-defined area, garbage)
+    if _known_chinese_header(text):
+        return text
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:_JUDGE_BYTES]).best()
@@ -98,7 +105,18 @@ def _gb18030(data: bytes) -> str | None:
     return text
 
 
+def _known_chinese_header(text: str) -> bool:
+    from engine import schema
+
+    first = _LINE_BREAK.split(text, 1)[0]
+    cells = [c.strip().strip('"') for c in re.split("[,\t]", first)]
+    return any(not c.isascii() and (schema.field_for_header(c, schema.ENTITY_HEADERS) or schema.field_for_header(c, schema.EVENT_HEADERS))
+               for c in cells)
+
+
 def _line_endings(text: str) -> str:
+    """How the rows end (line breaks inside quoted cells are the cells' own business)."""
+    text = _QUOTED.sub("", text)
     crlf = text.count("\r\n")
     cr = text.count("\r") - crlf
     lf = text.count("\n") - crlf
@@ -158,25 +176,23 @@ def read_csv_table(path: Path) -> tuple[list[str], pl.DataFrame]:
 
 def _python_rows(text: str, delimiter: str, name: str) -> pl.DataFrame:
     """The rows by Python's csv module (strict quoting), when polars refused the file; or ``BadInput`` naming
-    the first row that is not well-formed. Row numbers are line numbers (1 = the header row)."""
+    the first row that is not well-formed (1 = the header row, as the errors table numbers rows)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[list[str]] = []
     width = 0
-    start = 1  # the line the record being read starts on
     try:
         for row in reader:
             if not rows:
                 width = len(row)
             elif len(row) > width and any(cell.strip() for cell in row[width:]):
-                raise BadInput(f"{name} 第{reader.line_num}行有{len(row)}个单元格，而表头只有{width}列"
+                raise BadInput(f"{name} 第{len(rows) + 1}行有{len(row)}个单元格，而表头只有{width}列"
                                "（多了分隔符，或含逗号的单元格没有加引号）",
-                               f"{name} row {reader.line_num} has {len(row)} cells but the header has {width} columns "
+                               f"{name} row {len(rows) + 1} has {len(row)} cells but the header has {width} columns "
                                "(an extra separator, or a cell with a comma that is not quoted)")
             rows.append(row[:width] + [""] * (width - len(row)))
-            start = reader.line_num + 1
     except csv.Error:
-        raise BadInput(f"{name} 第{start}行的引号不配对，无法确定单元格的边界；请检查该行的双引号",
-                       f"{name} row {start}: unbalanced quotes, the cells cannot be told apart; check that row's double "
+        raise BadInput(f"{name} 第{len(rows) + 1}行的引号不配对，无法确定单元格的边界；请检查该行的双引号",
+                       f"{name} row {len(rows) + 1}: unbalanced quotes, the cells cannot be told apart; check that row's double "
                        "quotes") from None
     columns = {f"column_{j}": [r[j] or None for r in rows] for j in range(width)}
     return pl.DataFrame(columns, schema={c: pl.String for c in columns})
