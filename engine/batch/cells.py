@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from engine import schema
+from engine.batch.control_chars import control_error
 from engine.credit_code import ALPHABET, WEIGHTS
 from engine.profile import _blank, parse_value
 from engine.textnorm import MAX_AMOUNT_YUAN, ParseError
@@ -88,26 +89,12 @@ def blank_mask(raw: pl.Series) -> pl.Series:
 
 def parse_column(spec: schema.FieldSpec, raw: pl.Series, check: bool = True) -> Parsed:
     """Parse every cell of ``raw`` for ``spec``. ``check=False``: skip credit-code check characters (a
-    bad one is only a warning; event rows use the code just to find their enterprise). A cell holding a
-    control character is an error, whatever the field (``engine.batch.control_chars``)."""
-    from engine.batch.control_chars import control_cells, messages
-
-    parsed = _parse_column(spec, raw, check)
-    mask = control_cells(raw)
-    if mask is None:
-        return parsed
-    at = mask.arg_true()
-    zh, en = messages(raw, mask)
-    return Parsed(parsed.values.set(mask, None), parsed.blank & ~mask, parsed.error_zh.scatter(at, zh),
-                  parsed.error_en.scatter(at, en), parsed.inexact & ~mask, parsed.warning.set(mask, None))
-
-
-def _parse_column(spec: schema.FieldSpec, raw: pl.Series, check: bool = True) -> Parsed:
+    bad one is only a warning; event rows use the code just to find their enterprise)."""
     n = len(raw)
     if raw.dtype != pl.Object and n and raw.null_count() > n // 4:
         # A sparse column (an event field most event types lack): parse the filled cells, then spread back.
         present = raw.is_not_null()
-        part = _parse_column(spec, raw.filter(present), check)
+        part = parse_column(spec, raw.filter(present), check)
         at = present.arg_true()
         return Parsed(_spread(part.values, at, n, None), _spread(part.blank, at, n, True), _spread(part.error_zh, at, n, None),
                       _spread(part.error_en, at, n, None), _spread(part.inexact, at, n, False), _spread(part.warning, at, n, None))
@@ -202,7 +189,16 @@ def _series_of(spec: schema.FieldSpec, columns) -> tuple[pl.Series, ...]:
 
 
 def _one(spec: schema.FieldSpec, value: Any) -> tuple[Any, str | None, str | None, bool, str | None]:
-    """(typed value, error zh, error en, inexact, warning) for one cell, via parse_value."""
+    """(typed value, error zh, error en, inexact, warning) for one cell, via parse_value.
+
+    A cell holding a control character is an error whatever the field (``engine.batch.control_chars``). It is
+    checked here, on the per-value path, because no vectorised fast path accepts such a cell: clean columns
+    pay nothing. (A cell that is blank apart from characters Python counts as spaces, e.g. U+001C, stays blank,
+    as ``parse_profile`` reads it.)"""
+    if isinstance(value, str):
+        refused = control_error(value)
+        if refused is not None:
+            return None, refused[0], refused[1], False, None
     try:
         parsed = parse_value(spec, value)
     except ParseError as exc:

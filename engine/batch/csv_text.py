@@ -108,27 +108,40 @@ def _gb18030(data: bytes) -> str | None:
 def _known_chinese_header(text: str) -> bool:
     from engine import schema
 
-    first = _LINE_BREAK.split(text, 1)[0]
+    first = _first_line(text)
     cells = [c.strip().strip('"') for c in re.split("[,\t]", first)]
     return any(not c.isascii() and (schema.field_for_header(c, schema.ENTITY_HEADERS) or schema.field_for_header(c, schema.EVENT_HEADERS))
                for c in cells)
 
 
-def _line_endings(text: str) -> str:
-    """How the rows end (line breaks inside quoted cells are the cells' own business)."""
-    text = _QUOTED.sub("", text)
-    crlf = text.count("\r\n")
-    cr = text.count("\r") - crlf
-    lf = text.count("\n") - crlf
-    kinds = [k for k, n in (("CRLF", crlf), ("LF", lf), ("CR", cr)) if n]
+def _line_endings(raw: bytes | str) -> str:
+    """How the rows end (line breaks inside quoted cells are the cells' own business). Counted on the file's
+    bytes where its encoding keeps CR and LF single bytes (UTF-8, GB18030), else on the text."""
+    counts = _counts(raw)
+    if sum(map(bool, counts)) > 1:  # only then can a quoted cell's own line break matter (and the slower look pay)
+        counts = _counts(_QUOTED_BYTES.sub(b"", raw) if isinstance(raw, bytes) else _QUOTED.sub("", raw))
+    kinds = [k for k, n in zip(("CRLF", "LF", "CR"), counts) if n]
     return kinds[0] if len(kinds) == 1 else ("mixed" if kinds else "none")
+
+
+def _counts(raw: bytes | str) -> tuple[int, int, int]:
+    """(CRLF, lone LF, lone CR) line endings."""
+    cr, lf = ("\r", "\n") if isinstance(raw, str) else (b"\r", b"\n")
+    crlf = raw.count(cr + lf)
+    return crlf, raw.count(lf) - crlf, raw.count(cr) - crlf
 
 
 def _delimiter(text: str, path: Path) -> str:
     if path.suffix.lower() in TAB_SUFFIXES:
         return "\t"
-    first = text.split("\n", 1)[0]
+    first = _first_line(text)
     return "\t" if first.count("\t") > first.count(",") else ","
+
+
+def _first_line(text: str) -> str:
+    """The header line (without copying the rest of a large text)."""
+    found = _LINE_BREAK.search(text)
+    return text[:found.start()] if found else text
 
 
 _FORMATS: dict[tuple[str, int, int], CsvFormat] = {}  # (real path, size, mtime) → how the reader read it
@@ -141,8 +154,9 @@ def csv_format(path: str | Path) -> CsvFormat:
     info = real.stat()
     key = (str(real), info.st_size, info.st_mtime_ns)
     if key not in _FORMATS:
-        text, encoding = decode(real.read_bytes(), real.name)
-        _remember(key, CsvFormat(encoding, _delimiter(_LINE_BREAK.sub("\n", text), real), _line_endings(text)))
+        data = real.read_bytes()
+        text, encoding = decode(data, real.name)
+        _remember(key, CsvFormat(encoding, _delimiter(text, real), _line_endings(text if encoding == "utf-16" else data)))
     return _FORMATS[key]
 
 
@@ -156,16 +170,22 @@ def read_csv_table(path: Path) -> tuple[list[str], pl.DataFrame]:
     """The header row (as written) and the data rows (text cells, columns ``column_0``…) of a CSV file."""
     data = path.read_bytes()
     text, encoding = decode(data, path.name)
-    endings = _line_endings(text)
-    text = _LINE_BREAK.sub("\n", text)  # every line ending (CRLF, LF, lone CR) is one "\n"; a cell's own too
+    endings = _line_endings(text if encoding == "utf-16" else data)
     delimiter = _delimiter(text, path)
     real = path.resolve()
     info = real.stat()
     _remember((str(real), info.st_size, info.st_mtime_ns), CsvFormat(encoding, delimiter, endings))
-    if not text.strip():
+    if endings in ("CR", "mixed") and "\r" in text.replace("\r\n", ""):  # a lone CR: every ending becomes "\n"
+        text = _LINE_BREAK.sub("\n", text)
+        payload = text.encode("utf-8")
+    elif encoding in ("utf-8", "utf-8-sig"):
+        payload = data[3:] if encoding == "utf-8-sig" else data  # already checked UTF-8: polars reads the bytes
+    else:
+        payload = text.encode("utf-8")
+    if not text or text.isspace():
         raise BadInput(f"{path.name} 是空文件（没有表头行）", f"{path.name} is empty (no header row)")
     try:
-        frame = pl.read_csv(io.BytesIO(text.encode("utf-8")), has_header=False, separator=delimiter,
+        frame = pl.read_csv(io.BytesIO(payload), has_header=False, separator=delimiter,
                             infer_schema=False, truncate_ragged_lines=False)
     except Exception:  # noqa: BLE001 - polars' message names neither the row nor the language: find the row ourselves
         frame = _python_rows(text, delimiter, path.name)
