@@ -97,23 +97,28 @@ def _untouched_workbook(path: Path) -> bool:
             and f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>' in core)
 
 
+def _listed(names: list[str]) -> tuple[str, str]:
+    """The first few names, in Chinese and English punctuation."""
+    more = "…" if len(names) > _SHOWN else ""
+    return "、".join(names[:_SHOWN]) + more, ", ".join(names[:_SHOWN]) + more
+
+
 def _check_previous_folder(folder: Path, shown: str) -> None:
     names = sorted(os.listdir(folder))
     if not names:
         return
     recorded = _recorded_outputs(folder / "manifest.json")
     if recorded is None:
-        listed = "、".join(names[:_SHOWN]) + ("…" if len(names) > _SHOWN else "")
-        raise OutputRefused(f"输出文件夹 {shown} 不是空的，也不是本程序先前写出的结果（没有本程序的 manifest.json），其中有：{listed}。"
+        zh, en = _listed(names)
+        raise OutputRefused(f"输出文件夹 {shown} 不是空的，也不是本程序先前写出的结果（没有本程序的 manifest.json），其中有：{zh}。"
                             "写出结果会替换整个文件夹并删除这些文件；请用 -o 指定一个新的（或空的）文件夹",
                             f"the output folder {shown} is not empty and is not an earlier output of this program (no manifest.json "
-                            f"of ours); it holds: {', '.join(names[:_SHOWN])}{'…' if len(names) > _SHOWN else ''}. Writing would "
-                            "replace the folder and delete them: give -o a new (or empty) folder")
+                            f"of ours); it holds: {en}. Writing would replace the folder and delete them: give -o a new (or "
+                            "empty) folder")
     foreign = [n for n in names if n != "manifest.json" and not _unchanged(folder / n, recorded)]
     if foreign:
-        listed = "、".join(foreign[:_SHOWN]) + ("…" if len(foreign) > _SHOWN else "")
-        raise OutputRefused(f"输出文件夹 {shown} 是先前的结果，但其中有本程序没有写过（或写出后被修改过）的文件：{listed}。"
+        zh, en = _listed(foreign)
+        raise OutputRefused(f"输出文件夹 {shown} 是先前的结果，但其中有本程序没有写过（或写出后被修改过）的文件：{zh}。"
                             "写出结果会删除它们；请先把它们移走，或用 -o 指定一个新的文件夹",
                             f"the output folder {shown} is an earlier output but holds files this program did not write (or that "
-                            f"were changed since): {', '.join(foreign[:_SHOWN])}{'…' if len(foreign) > _SHOWN else ''}. Writing "
-                            "would delete them: move them away first, or give -o a new folder")
+                            f"were changed since): {en}. Writing would delete them: move them away first, or give -o a new folder")
