@@ -65,7 +65,7 @@ def check_not_an_input(out: str | Path, inputs: Iterable[str | Path], *, folder:
             raise OutputRefused(f"输出 {shown} 是输入文件夹 {source.name} 中已有的文件；写出结果会覆盖它。请用 -o 另指定一个文件名",
                                 f"the output {shown} is a file already in the input folder {source.name}; writing would replace "
                                 "it. Give -o another name")
-        if folder and (_inside(real, target) or _holds_same_file(target, source)):
+        if folder and (_inside(real, target) or _inside(Path(os.path.abspath(source)), target) or _holds_same_file(target, source)):
             raise OutputRefused(f"输出文件夹 {shown} 中有输入文件 {source.name}；写出结果会替换整个文件夹并删除它。"
                                 "请用 -o 指定一个新的（或空的）文件夹",
                                 f"the output folder {shown} holds the input {source.name}; writing would replace the folder "

@@ -275,3 +275,17 @@ def test_control_characters_are_errors_on_their_cell_and_never_reach_an_output(t
     with zipfile.ZipFile(tmp_path / "o.xlsx") as book:
         sheets = "".join(book.read(n).decode("utf-8") for n in book.namelist() if n.startswith("xl/worksheets/"))
     assert "_x0000_" not in sheets and "_x007F_" not in sheets
+
+
+def test_the_chunked_path_names_a_bad_row_too(rows, tmp_path):
+    from engine.batch import stream
+
+    ragged = [list(r) for r in rows]
+    ragged[7] += ["多余", "的"]
+    path = tmp_path / "big.csv"
+    path.write_text(as_csv(ragged), encoding="utf-8")
+    assert stream.plan(path, None, 2) is not None
+    with pytest.raises(BadInput) as caught:
+        run_batch(path, as_of=AS_OF, out=tmp_path / "o", fmt="csv", chunk_rows=2)
+    assert "big.csv 第8行有7个单元格" in caught.value.message_zh and "row 8 has 7 cells" in caught.value.message_en
+    assert "Schema" not in str(caught.value)

@@ -196,6 +196,26 @@ def test_symlinked_workbook_output_is_written_through_to_its_target(workbook, tm
     assert [p.name for p in target.parent.iterdir() if p.name.startswith(".")] == []
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_failed_write_through_a_symlink_keeps_the_previous_output(workbook, tmp_path, fmt):
+    from engine.batch.write import write_output
+
+    name = "r.xlsx" if fmt == "xlsx" else "r"
+    target = tmp_path / "share" / name
+    target.parent.mkdir()
+    link = tmp_path / name
+    link.symlink_to(target)
+    assert batch(str(workbook), "-o", str(link), "--format", fmt) == 5
+    before = snapshot(tmp_path)
+
+    def broken(outputs):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        write_output([], link, fmt, broken)
+    assert snapshot(tmp_path) == before  # nothing half-written, nothing removed, no temporary file left
+
+
 def test_symlinked_folder_output_is_written_through_in_the_chunked_path_too(csv_inputs, tmp_path):
     enterprises, _ = csv_inputs
     parquet = tmp_path / "e.parquet"

@@ -205,17 +205,39 @@ def _python_rows(text: str, delimiter: str, name: str) -> pl.DataFrame:
             if not rows:
                 width = len(row)
             elif len(row) > width and any(cell.strip() for cell in row[width:]):
-                raise BadInput(f"{name} 第{len(rows) + 1}行有{len(row)}个单元格，而表头只有{width}列"
-                               "（多了分隔符，或含逗号的单元格没有加引号）",
-                               f"{name} row {len(rows) + 1} has {len(row)} cells but the header has {width} columns "
-                               "(an extra separator, or a cell with a comma that is not quoted)")
+                raise _too_many_cells(name, len(rows) + 1, len(row), width)
             rows.append(row[:width] + [""] * (width - len(row)))
     except csv.Error:
-        raise BadInput(f"{name} 第{len(rows) + 1}行的引号不配对，无法确定单元格的边界；请检查该行的双引号",
-                       f"{name} row {len(rows) + 1}: unbalanced quotes, the cells cannot be told apart; check that row's double "
-                       "quotes") from None
+        raise _unbalanced_quotes(name, len(rows) + 1) from None
     columns = {f"column_{j}": [r[j] or None for r in rows] for j in range(width)}
     return pl.DataFrame(columns, schema={c: pl.String for c in columns})
+
+
+def raise_row_error(path: Path) -> None:
+    """``BadInput`` naming the first malformed row of a UTF-8, comma-separated file (the chunked path's CSV),
+    read as a stream; returns when every row is well-formed."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, strict=True)
+        width, row_number = 0, 0
+        try:
+            for row_number, row in enumerate(reader, start=1):
+                if row_number == 1:
+                    width = len(row)
+                elif len(row) > width and any(cell.strip() for cell in row[width:]):
+                    raise _too_many_cells(path.name, row_number, len(row), width)
+        except csv.Error:
+            raise _unbalanced_quotes(path.name, row_number + 1) from None
+
+
+def _too_many_cells(name: str, row: int, cells: int, width: int) -> BadInput:
+    return BadInput(f"{name} 第{row}行有{cells}个单元格，而表头只有{width}列（多了分隔符，或含逗号的单元格没有加引号）",
+                    f"{name} row {row} has {cells} cells but the header has {width} columns (an extra separator, or a "
+                    "cell with a comma that is not quoted)")
+
+
+def _unbalanced_quotes(name: str, row: int) -> BadInput:
+    return BadInput(f"{name} 第{row}行的引号不配对，无法确定单元格的边界；请检查该行的双引号",
+                    f"{name} row {row}: unbalanced quotes, the cells cannot be told apart; check that row's double quotes")
 
 
 def check_header(headers: list[str], name: str) -> None:

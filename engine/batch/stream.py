@@ -40,7 +40,7 @@ import polars as pl
 
 from engine import schema
 from engine.batch.cells import parse_column
-from engine.batch.csv_text import streamable
+from engine.batch.csv_text import raise_row_error, streamable
 from engine.batch.read import ENTITY_ACTION, ERROR_COLUMNS, Population, _Reader, _sorted_errors, duplicate_messages
 from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, _from_frame, classify, input_format
 
@@ -88,6 +88,8 @@ class _File:
                 lazy = lazy.select(columns)
             return lazy.collect()
         except Exception as exc:  # noqa: BLE001 - as read_tables: any reader failure means the file is unusable
+            if self.fmt == "csv":
+                raise_row_error(self.path)  # name the row, as the in-memory reader does
             raise BadInput(f"无法读取文件 {self.path.name}：{type(exc).__name__}: {exc}",
                            f"cannot read {self.path.name}: {type(exc).__name__}: {exc}") from None
 
@@ -416,7 +418,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
     from engine.batch.money import plain_yuan
     from engine.batch.run import BatchResult, evaluate_population
     from engine.batch.tables import OutputTable, _Builder, output_tables
-    from engine.batch.write import SUFFIX, _atomic_file, _json, _remove, _write_table, manifest_path, sha256_of
+    from engine.batch.write import SUFFIX, _json, _remove, _write_table, publish_workbook, sha256_of
     from engine.output_safety import real_target, swap_in_folder, temporary_folder
 
     out = Path(out)
@@ -521,14 +523,8 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             return manifest
 
         if fmt == "xlsx":
-            with _atomic_file(target) as tmp:
-                _write_xlsx(entries, tmp, progress)
             heights = {e.key: (e.rows if isinstance(e, _Appender) else e.frame.height) for e in entries}
-            outputs = [{"file": target.name, "sha256": sha256_of(target), "rows": heights}]
-            manifest_file = manifest_path(target, fmt)
-            with _atomic_file(manifest_file) as tmp:
-                tmp.write_text(_json(build(outputs)), encoding="utf-8")
-            files = [out, manifest_file]
+            files = [out, publish_workbook(target, lambda tmp: _write_xlsx(entries, tmp, progress), heights, build)]
         else:
             outputs = []
             for n, entry in enumerate(entries, start=1):

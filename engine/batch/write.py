@@ -9,7 +9,8 @@
 Atomic (``engine.output_safety``): a file is written to a temporary file beside its target and moved into
 place with ``os.replace``; a folder is built as a temporary sibling and swapped in, so an interrupted run
 leaves the previous output or none; a symbolic link is written through to its target. The manifest is
-written last (see ``engine.batch.manifest``). Whether ``out`` may be replaced at all is checked before the
+written last (see ``engine.batch.manifest``); an .xlsx and its manifest are both complete before either
+is moved into place. Whether ``out`` may be replaced at all is checked before the
 run by ``engine.batch.output_guard``.
 """
 
@@ -63,12 +64,8 @@ def write_output(tables: list[OutputTable], out: Path, fmt: str, manifest: Calla
         if target.is_dir():
             raise IsADirectoryError(f"{out} is a folder; give an .xlsx file name")
         target.parent.mkdir(parents=True, exist_ok=True)
-        with _atomic_file(target) as tmp:
-            _write_xlsx(tables, tmp, progress)
-        outputs = [{"file": target.name, "sha256": sha256_of(target), "rows": {t.key: t.frame.height for t in tables}}]
-        manifest_file = manifest_path(target, fmt)
-        with _atomic_file(manifest_file) as tmp:
-            tmp.write_text(_json(manifest(outputs)), encoding="utf-8")
+        manifest_file = publish_workbook(target, lambda tmp: _write_xlsx(tables, tmp, progress),
+                                         {t.key: t.frame.height for t in tables}, manifest)
         return [out, manifest_file]
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(f"{out} is a file; --format {fmt} writes a folder")
@@ -92,6 +89,19 @@ def write_output(tables: list[OutputTable], out: Path, fmt: str, manifest: Calla
                 continue
         raise
     return [out / o["file"] for o in outputs] + [out / "manifest.json"]
+
+
+def publish_workbook(target: Path, write: Callable[[Path], None], rows: dict[str, int],
+                     manifest: Callable[[list[dict]], dict]) -> Path:
+    """Write the workbook and its manifest to temporary files and move both into place only when both are
+    complete, so a failure anywhere leaves the previous pair untouched. Returns the manifest's path."""
+    manifest_file = manifest_path(target, "xlsx")
+    with _atomic_file(target) as tmp:
+        write(tmp)
+        outputs = [{"file": target.name, "sha256": sha256_of(tmp), "rows": rows}]
+        with _atomic_file(manifest_file) as manifest_tmp:
+            manifest_tmp.write_text(_json(manifest(outputs)), encoding="utf-8")
+    return manifest_file
 
 
 def _json(data: dict) -> str:
