@@ -14,7 +14,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from engine import json_keys
+from engine.claims import lookup_from_args
 from engine.evaluate import evaluate
+from engine.period import PeriodError
 from engine.profile import ProfileError
 from engine.render import render_explanation, render_text
 from engine.rulebook import LoadError, RuleSet, load_rules
@@ -46,6 +49,21 @@ def add_common(parser: argparse.ArgumentParser, as_of_required: bool = True) -> 
     parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="output language (default zh)")
 
 
+def add_period(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--period", type=period_arg, default=None,
+                        help="claim round (申报期): a year (2019) or START..END (2019-01-01..2019-06-30); only events "
+                             "inside it earn event benefits / 只有申报期内的事件计入事件类奖补")
+
+
+def period_arg(text: str):
+    from engine.period import PeriodError, parse_period
+
+    try:
+        return parse_period(text)
+    except PeriodError as exc:
+        raise argparse.ArgumentTypeError(f"{exc.message_zh} / {exc.message_en}") from None
+
+
 def load_ruleset(path: str | None) -> RuleSet:
     try:
         return load_rules(path)
@@ -64,7 +82,7 @@ def read_profile(path: str) -> dict[str, Any]:
         raise CliError(f"{path}: 文件过大（超过{MAX_PROFILE_BYTES // 1_000_000} MB）/ "
                        f"file too large (over {MAX_PROFILE_BYTES // 1_000_000} MB)")
     try:
-        data = json.loads(file.read_text(encoding="utf-8-sig"))
+        data = json_keys.loads(file.read_text(encoding="utf-8-sig"))  # a key given twice is refused by the profile parser
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CliError(f"{path}: 不是有效的 JSON / not valid JSON: {exc}") from None
     except RecursionError:
@@ -77,16 +95,15 @@ def read_profile(path: str) -> dict[str, Any]:
 def run_evaluate(args: argparse.Namespace, explain_rule: str | None = None) -> int:
     ruleset = load_ruleset(args.rules)
     if explain_rule is not None and explain_rule not in ruleset.by_id:
-        from engine.schema import suggest
-
-        hint = suggest(explain_rule, ruleset.by_id)
-        raise CliError(f"未知规则 / unknown rule: {explain_rule}" + (f"（是否想写 / did you mean {hint}?）" if hint else ""),
-                       EXIT_USAGE)
+        explain_rule = rule_by_name(explain_rule, ruleset)
     outputs = []
     for path in args.profiles:
         try:
             explain = explain_rule is not None or getattr(args, "traces", False)
-            result = evaluate(read_profile(path), args.as_of, ruleset, explain=explain)
+            result = evaluate(read_profile(path), args.as_of, ruleset, explain=explain, period=args.period,
+                              ledger=lookup_from_args(args))
+        except PeriodError as exc:
+            raise CliError(exc.text(args.lang), EXIT_USAGE) from None
         except ProfileError as exc:
             lines = "\n".join("  - " + e.text(args.lang) for e in exc.errors)
             raise CliError(f"{path}: {'资料有误' if args.lang == 'zh' else 'invalid profile'}:\n{lines}") from None
@@ -102,6 +119,22 @@ def run_evaluate(args: argparse.Namespace, explain_rule: str | None = None) -> i
     return EXIT_OK
 
 
+def rule_by_name(name: str, ruleset: RuleSet) -> str:
+    """The id of the rule ``name`` names: its id, or its Chinese or English title (as scenarios name rules)."""
+    from engine.bdd.world import lookup_rule
+    from engine.schema import suggest
+
+    found = lookup_rule(name, ruleset)
+    if found.rule is not None:
+        return found.rule.id
+    if found.ambiguous:
+        listed = "; ".join(f"{r.id}（{r.title} / {r.title_en}）" for r in found.ambiguous)
+        raise CliError(f"规则名称「{name}」不唯一，请改用规则编号 / rule title '{name}' is ambiguous, use the rule id: {listed}",
+                       EXIT_USAGE)
+    hint = suggest(name, ruleset.by_id)
+    raise CliError(f"未知规则 / unknown rule: {name}" + (f"（是否想写 / did you mean {hint}?）" if hint else ""), EXIT_USAGE)
+
+
 def run_rules_list(args: argparse.Namespace) -> int:
     from engine.render_rules import rules_table
 
@@ -110,21 +143,37 @@ def run_rules_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Version(argparse.Action):
+    """``--version``: loads the shipped rules only when asked (their fingerprint is part of the answer)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from engine.about import version_text
+
+        sys.stdout.write(version_text(load_ruleset(None)))
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="huiqi", description="惠企 Huiqi: Liaoning IP policy benefits, cited and explained")
+    parser.add_argument("--version", action=_Version, help="version and rule-set fingerprint / 版本与规则集指纹")
     commands = parser.add_subparsers(dest="command", required=True)
 
     ev = commands.add_parser("evaluate", help="evaluate profiles (JSON) / 评估主体")
     ev.add_argument("profiles", nargs="+", help="profile JSON file(s)")
     add_common(ev)
+    add_period(ev)
     ev.add_argument("--format", choices=("text", "json"), default="text")
     ev.add_argument("--traces", action="store_true", help="with --format json: include every rule's decision")
     ev.set_defaults(handler=run_evaluate)
 
     ex = commands.add_parser("explain", help="explain one rule for a profile / 解释一条规则")
     ex.add_argument("profiles", nargs=1, help="profile JSON file")
-    ex.add_argument("--rule", required=True, help="rule id")
+    ex.add_argument("--rule", required=True, help="rule id or title (zh or en) / 规则编号或名称")
     add_common(ex)
+    add_period(ex)
     ex.set_defaults(handler=lambda a: run_evaluate(a, a.rule))
 
     rules = commands.add_parser("rules", help="the rule base / 规则库")

@@ -17,8 +17,18 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from engine import schema
 from engine.cities import normalise_city
 from engine.credit_code import validate_credit_code
+from engine.json_keys import repeated_keys
 from engine.size_class import derive_size_class
-from engine.textnorm import ParseError, normalise_text, parse_amount, parse_bool, parse_date, parse_decimal, parse_int
+from engine.textnorm import (
+    ParseError,
+    normalise_text,
+    parse_amount,
+    parse_bool,
+    parse_date,
+    parse_decimal,
+    parse_in_unit,
+    parse_int,
+)
 from engine.vocabulary import ENUMS, enum_code, enum_label
 
 OUTSIDE_LIAONING = "省外"
@@ -114,6 +124,7 @@ class Profile(BaseModel):
     blacklisted: bool | None = None
     blacklisted_on: date | None = None
     invention_patents_held: int | None = None
+    patents_held: int | None = None
     events: tuple[Event, ...] = ()
     derivations: tuple[Derivation, ...] = Field(default=(), description="values worked out by the engine")
     warnings: tuple[str, ...] = Field(default=(), description="problems that do not stop evaluation")
@@ -156,6 +167,31 @@ def _key_text(key: Any) -> str:
     return text if text.strip() and text.isprintable() else repr(text)
 
 
+class _Spellings:
+    """The key each field was given under, to refuse a second spelling of the same field (``city`` and
+    ``所在城市``): keeping either silently would move the entity or change its facts."""
+
+    def __init__(self, index: int | None = None):
+        self.index = index
+        self.keys: dict[str, str] = {}
+
+    def add(self, key: Any, name: str, label_zh: str) -> list[FieldError]:
+        first = self.keys.setdefault(name, _key_text(key))
+        if first == _key_text(key):
+            return []
+        zh, en = schema.same_field_message(first, _key_text(key), name, what="keys")
+        return [_err(name, label_zh, None, zh, en, self.index)]
+
+
+def _repeated_key_errors(data: Any, index: int | None = None) -> list[FieldError]:
+    """One error per key the JSON source gave twice (``engine.json_keys``)."""
+    errors = []
+    for key in repeated_keys(data):
+        zh, en = schema.same_field_message(_key_text(key), _key_text(key), "", what="keys")
+        errors.append(_err(_key_text(key), _key_text(key), None, zh, en, index))
+    return errors
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and normalise_text(value) in ("", "-", "—", "/", "无数据", "N/A", "n/a"))
 
@@ -182,7 +218,7 @@ def parse_value(spec: schema.FieldSpec, value: Any) -> Any:
             raise ParseError("不能为负数", "cannot be negative", value)
         return number
     if kind == schema.NUMBER:
-        return parse_decimal(value)
+        return parse_in_unit(value, spec.unit) if spec.unit else parse_decimal(value)
     if kind == schema.MONEY:
         return parse_amount(value)
     if kind == schema.DATE:
@@ -236,13 +272,21 @@ def _normalise_profile(data: Mapping[str, Any]) -> dict[str, Any]:
         errors.append(_err("derivations", "推定值", data.get("derivations"), "格式有误", "not in the dumped-profile format"))
     clean: dict[str, Any] = {}
     raw_events: Any = ()
+    errors.extend(_repeated_key_errors(data))
+    spellings = _Spellings()
     for key, value in data.items():
         if key in ("events", "事件"):
+            errors.extend(spellings.add(key, "events", "事件"))
             raw_events = value
             continue
         if key in ("derivations", "warnings"):
             continue  # carried over below: a dumped profile validates back to itself
         name = schema.field_for_header(str(key), schema.ENTITY_HEADERS)
+        if name is not None:
+            conflict = spellings.add(key, name, schema.ENTITY_BY_NAME[name].zh)
+            if conflict:
+                errors.extend(conflict)
+                continue
         if name is None:
             hint = schema.suggest(str(key), [f.name for f in schema.ENTITY_FIELDS] + [f.zh for f in schema.ENTITY_FIELDS])
             more_zh = f"，是否想写「{hint}」？" if hint else ""
@@ -300,18 +344,31 @@ def _normalise_event(item: Mapping[str, Any], index: int) -> tuple[Event | None,
     errors: list[FieldError] = []
     values: dict[str, Any] = {}
     raw_type = None
+    unknown: list[tuple[int, Any]] = []  # (position in errors, key): worded once the event type is known
+    errors.extend(_repeated_key_errors(item, index))
+    spellings = _Spellings(index)
     for key, value in item.items():
         name = schema.field_for_header(str(key), schema.EVENT_HEADERS)
+        if name is not None:
+            conflict = spellings.add(key, name, _event_label(name))
+            if conflict:
+                errors.extend(conflict)
+                continue
         if name == "type":
             raw_type = value
         elif name is None:
-            hint = schema.suggest(str(key), [f.name for f in schema.ALL_EVENT_FIELDS] + [f.zh for f in schema.ALL_EVENT_FIELDS])
-            more_zh = f"，是否想写「{hint}」？" if hint else ""
-            more_en = f"; did you mean '{hint}'?" if hint else ""
-            errors.append(_err(_key_text(key), _key_text(key), None, f"未知的事件字段{more_zh}", f"unknown event field{more_en}", index))
+            unknown.append((len(errors), key))
         elif not _blank(value):
             values[name] = value
     code = schema.event_type_code(str(raw_type)) if raw_type is not None and not _blank(raw_type) else None
+    # Suggest only fields this type of event has (金额 on a trademark registration is not a loan amount).
+    own = schema.EVENT_BY_CODE[code].fields + schema.EVENT_COMMON if code is not None else schema.ALL_EVENT_FIELDS
+    for position, key in reversed(unknown):
+        hint = schema.suggest(str(key), [f.name for f in own] + [f.zh for f in own])
+        more_zh = f"，是否想写「{hint}」？" if hint else ""
+        more_en = f"; did you mean '{hint}'?" if hint else ""
+        errors.insert(position, _err(_key_text(key), _key_text(key), None, f"未知的事件字段{more_zh}",
+                                     f"unknown event field{more_en}", index))
     if code is None:
         names_zh = "、".join(e.zh for e in schema.EVENT_TYPES)
         message_zh = "事件类型缺失" if _blank(raw_type) else f"未知的事件类型，可选：{names_zh}"
@@ -338,6 +395,30 @@ def _normalise_event(item: Mapping[str, Any], index: int) -> tuple[Event | None,
     return Event.model_validate(clean), errors
 
 
+# What a "no" implies about patent counts (the batch reader derives the same: engine.batch.read._derive).
+NO_IP_MEANS_NO_PATENTS = ("有效专利数按“拥有自主知识产权：否”推定为0", "patents held derived as 0 from owns IP: no")
+NO_PATENTS_MEANS_NO_INVENTIONS = ("有效发明专利数按“有效专利数：0”推定为0", "invention patents held derived as 0 from patents held: 0")
+
+
+def _derive_patents(clean: dict[str, Any]) -> list[Derivation]:
+    """An entity without IP holds no patent, and one without patents no invention patent: say so, rather than
+    leave "holds a patent?" undetermined when the answer is given."""
+    found = []
+    patents = clean.get("patents_held")
+    if patents is None and clean.get("owns_ip") is False:
+        patents = 0
+        found.append(Derivation(field="patents_held", value="0", message_zh=NO_IP_MEANS_NO_PATENTS[0],
+                                message_en=NO_IP_MEANS_NO_PATENTS[1]))
+    if patents == 0 and "invention_patents_held" not in clean:
+        found.append(Derivation(field="invention_patents_held", value="0", message_zh=NO_PATENTS_MEANS_NO_INVENTIONS[0],
+                                message_en=NO_PATENTS_MEANS_NO_INVENTIONS[1]))
+    return found
+
+
+def _event_label(name: str) -> str:
+    return next(f.zh for f in schema.ALL_EVENT_FIELDS if f.name == name)
+
+
 def _derive(clean: dict[str, Any]) -> tuple[Derivation, ...]:
     """Work out what the text needs but the input left out, and say so."""
     found: list[Derivation] = []
@@ -350,6 +431,7 @@ def _derive(clean: dict[str, Any]) -> tuple[Derivation, ...]:
                                                f"{result.explanation_zh}",
                                     message_en=f"size class derived as {result.size_class} under 工信部联企业〔2011〕300号: "
                                                f"{result.explanation_en}"))
+    found.extend(_derive_patents(clean))
     code = clean.get("credit_code", "")
     if "entity_kind" not in clean and code.startswith("91"):
         # Registration authority 9 (market regulation) + type 1 (enterprise), per GB 32100-2015.

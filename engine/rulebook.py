@@ -23,8 +23,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from engine import schema
 from engine.cities import CITIES, PROVINCE, normalise_city
 from engine.conditions import ConditionError, Scope, parse_condition
+from engine.once import ONCE_PER, once_per
 from engine.textnorm import ParseError
-from engine.tree import All, Node, derived_of, params_of
+from engine.tree import All, AsOf, Compare, Node, derived_of, fields_of, params_of, walk
 
 MAX_FILE_BYTES = 2_000_000
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,119}$")
@@ -154,12 +155,15 @@ class Rule(BaseModel):
     event: str | None = None
     effective_from: date | None = None
     effective_to: date | None = None
+    select: tuple[str, ...] = ()  # which event the rule is about (award grade, route, mode): never a near miss
     conditions: tuple[str, ...] = ()
     amount: Amount | None = None
     floor: Floor | None = None
     withholds: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     supersedes: tuple[str, ...] = ()
+    once_per: str | None = None  # "event" | "entity" (engine.once); None: the default for the rule's kind
+    once_group: str | None = None  # an award several rules pay together, once
     territory: str = "entity"
     departments: tuple[str, ...] = ()
     citation: Citation | None = None
@@ -167,13 +171,18 @@ class Rule(BaseModel):
     # Filled by the loader:
     document_id: str = ""
     line: int | None = None
-    trees: tuple[Any, ...] = ()  # one Node per condition string
+    trees: tuple[Any, ...] = ()  # one Node per string of ``written`` (select first, then conditions)
     window_from: date | None = None
     window_to: date | None = None
 
     @property
     def tree(self) -> Node:
         return All(tuple(self.trees))
+
+    @property
+    def written(self) -> tuple[str, ...]:
+        """Every written condition, in the order of ``trees``: the event selectors, then the conditions."""
+        return self.select + self.conditions
 
     def in_window(self, when: date) -> bool:
         return (self.window_from is None or self.window_from <= when) and (
@@ -250,6 +259,12 @@ class _Loader:
         except ValueError:
             return str(file)
 
+    def canonical_name(self, file: Path) -> str:
+        """The file's name inside the rule base (``liaoning/ln-2015-2020.toml``), wherever the base lies."""
+        if not self.root.is_dir():
+            return file.name
+        return file.relative_to(self.root).as_posix()
+
     def problem(self, file: str, zh: str, en: str, line=None, rule_id=None, field_name=None, severity="error"):
         self.problems.append(Problem(file, zh, en, line, rule_id, field_name, severity))
 
@@ -276,7 +291,9 @@ class _Loader:
         except ValueError as exc:  # tomllib lets int() errors through, e.g. an integer of over 4300 digits
             self.problem(label, f"TOML 取值无法读取：{exc}", f"TOML value cannot be read: {exc}")
             return
-        self.hasher.update(label.encode() + b"\0" + raw + b"\0")
+        # Content, not place: the name within the rule base and the bytes, so an installed copy and the
+        # repository's identical rules/ give one fingerprint.
+        self.hasher.update(self.canonical_name(file).encode() + b"\0" + raw + b"\0")
         unknown = set(data) - {"document", "parameters", "rules"}
         for key in sorted(unknown):
             self.problem(label, f"未知的顶层表「{key}」（应为 document、parameters、rules）",
@@ -495,12 +512,23 @@ class _Loader:
             fail("规则的失效日期早于生效日期", "the rule's window ends before it starts", "effective_to", "effective_to")
         scope = Scope(rule.event, derived - {rule.id}, units)
         trees = []
-        for index, condition in enumerate(rule.conditions):
-            try:
-                trees.append(parse_condition(condition, scope))
-            except ConditionError as exc:
-                needle = condition[:40] if isinstance(condition, str) else "conditions"
-                fail(exc.message_zh, exc.message_en, f"conditions[{index}]", needle)
+        if rule.select and rule.event is None:
+            fail("select 只用于按事件计发的规则（需要 event）：它说明规则针对哪一类事件",
+                 "select is for event rules only (it needs event): it says which events the rule is about", "select", "select")
+        for key, texts in (("select", rule.select), ("conditions", rule.conditions)):
+            for index, condition in enumerate(texts):
+                needle = condition[:40] if isinstance(condition, str) else key
+                try:
+                    tree = parse_condition(condition, scope)
+                except ConditionError as exc:
+                    fail(exc.message_zh, exc.message_en, f"{key}[{index}]", needle)
+                    continue
+                trees.append(tree)
+                if key == "select" and rule.event is not None and not _only_event_fields(tree):
+                    fail("select 中的条件只能使用事件字段（event.字段名），不能使用主体字段、派生事实、参数或 as_of；"
+                         "主体可以改变的事实写在 conditions 中",
+                         "a select condition may use only event fields (event.<field>), not entity fields, derived facts, "
+                         "parameters or as_of; facts the entity can change belong in conditions", f"{key}[{index}]", needle)
         if rule.kind == "benefit":
             self.check_amount(rule, fail, units)
         elif rule.amount is not None:
@@ -526,9 +554,30 @@ class _Loader:
                 fail(f"withholds 引用了不存在的规则「{target}」" + (f"，是否想写「{hint}」？" if hint else ""),
                      f"withholds names unknown rule '{target}'" + (f"; did you mean '{hint}'?" if hint else ""),
                      "withholds", "withholds")
+        self.check_once(rule, fail)
         if len(self.problems) > before:
             return None
         return rule.model_copy(update={"trees": tuple(trees), "window_from": window_from, "window_to": window_to})
+
+    def check_once(self, rule: Rule, fail) -> None:
+        """``once_per`` / ``once_group``: benefits only; "event" needs an event; a group name like an id."""
+        if rule.once_per is None and rule.once_group is None:
+            return
+        if rule.kind != "benefit":
+            fail("只有 benefit 规则可以有 once_per / once_group", "only benefit rules have once_per / once_group",
+                 "once_per" if rule.once_per is not None else "once_group", "once_")
+            return
+        if rule.once_per is not None and rule.once_per not in ONCE_PER:
+            hint = schema.suggest(rule.once_per, ONCE_PER)
+            fail(f"once_per 应为 {'、'.join(ONCE_PER)} 之一" + (f"，是否想写「{hint}」？" if hint else ""),
+                 f"once_per must be one of {', '.join(ONCE_PER)}" + (f"; did you mean '{hint}'?" if hint else ""),
+                 "once_per", "once_per")
+        elif rule.once_per == "event" and rule.event is None:
+            fail("once_per = \"event\" 需要规则有 event（主体层面的规则每个主体一次）",
+                 "once_per = \"event\" needs an event (a rule without one pays once per entity)", "once_per", "once_per")
+        if rule.once_group is not None and not ID_PATTERN.match(rule.once_group):
+            fail("once_group 只能使用小写字母、数字、点、横线和下划线", "once_group may use only a-z 0-9 . - _",
+                 "once_group", "once_group")
 
     def money_field(self, rule: Rule, ref: Any, fail, field_name: str) -> None:
         if not isinstance(ref, str) or not ref.startswith("event."):
@@ -606,6 +655,7 @@ class _Loader:
         self.number_ref(rule.floor.rate, fail, "floor.rate", units, "rate")
 
     def check_references(self, rules: list[Rule], by_id: dict[str, Rule]) -> None:
+        self.check_once_groups(rules)
         for rule in rules:
             document = self.documents[rule.document_id]
             for target in rule.supersedes:
@@ -621,6 +671,32 @@ class _Loader:
                 if other is not None and other.kind != "benefit":
                     self.problem(document.path, f"withholds 只能取消 benefit 规则（「{target}」不是）",
                                  f"withholds can only withhold benefits ('{target}' is not one)", rule.line, rule.id, "withholds")
+
+    def check_once_groups(self, rules: list[Rule]) -> None:
+        """The rules of one once_group pay one award: the same event type and once_per, and where their windows
+        overlap one must supersede the other (else one evaluation would list the award twice)."""
+        groups: dict[str, list[Rule]] = {}
+        for rule in rules:
+            if rule.once_group is not None:
+                groups.setdefault(rule.once_group, []).append(rule)
+        for name, members in groups.items():
+            first = members[0]
+            for rule in members[1:]:
+                path = self.documents[rule.document_id].path
+                if rule.event != first.event or once_per(rule) != once_per(first):
+                    self.problem(path, f"once_group「{name}」中的规则应有相同的 event 和 once_per（与「{first.id}」不同）",
+                                 f"the rules of once_group '{name}' need the same event and once_per (unlike '{first.id}')",
+                                 rule.line, rule.id, "once_group")
+                    continue
+            for i, a in enumerate(members):
+                for b in members[i + 1:]:
+                    overlap = (a.window_to is None or b.window_from is None or b.window_from <= a.window_to) and (
+                        b.window_to is None or a.window_from is None or a.window_from <= b.window_to)
+                    if overlap and a.id not in b.supersedes and b.id not in a.supersedes:
+                        self.problem(self.documents[b.document_id].path,
+                                     f"once_group「{name}」中的「{a.id}」和「{b.id}」有效期重叠，需用 supersedes 说明由哪条支付",
+                                     f"'{a.id}' and '{b.id}' of once_group '{name}' overlap in time: say which pays with "
+                                     "supersedes", b.line, b.id, "once_group")
 
     def derived_order(self, rules: list[Rule]) -> tuple[str, ...]:
         """Derived facts in dependency order; a cycle is an error naming the rules in it."""
@@ -681,6 +757,12 @@ def _parameter_value(unit: str, value: Any) -> Any:
     if not isinstance(value, str):
         raise ValueError("应为文字 / must be text")
     return value
+
+
+def _only_event_fields(tree: Node) -> bool:
+    """A selector reads the event alone: what the rule pays for, not who the entity is."""
+    return (all(f.scope == "event" for f in fields_of(tree)) and not derived_of(tree) and not params_of(tree)
+            and not any(isinstance(n, Compare) and isinstance(n.value, AsOf) for n in walk(tree)))
 
 
 def rule_params(rule: Rule) -> set[str]:

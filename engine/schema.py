@@ -7,6 +7,7 @@ type-checker (``engine.conditions``), spreadsheet headers (batch) and Gherkin ta
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -34,6 +35,7 @@ class FieldSpec:
     enum: str | None = None
     aliases: tuple[str, ...] = ()  # further headers seen in real spreadsheets
     required: bool = False
+    unit: str | None = None  # a number kept in this unit of money (万元): unit words in a cell convert to it
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,10 @@ ENTITY_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("size_class", "企业规模", "size class", ENUM, "size_class", aliases=("规模", "企业规模类型")),
     FieldSpec("sector", "行业", "sector", ENUM, "sector", aliases=("所属行业", "行业门类")),
     FieldSpec("employees", "从业人员", "employees", INT, aliases=("从业人员数", "员工人数", "职工人数")),
-    FieldSpec("revenue_wan", "营业收入（万元）", "revenue (10k yuan)", NUMBER, aliases=("营业收入", "营业收入(万元)")),
-    FieldSpec("assets_wan", "资产总额（万元）", "total assets (10k yuan)", NUMBER, aliases=("资产总额", "资产总额(万元)")),
+    FieldSpec("revenue_wan", "营业收入（万元）", "revenue (10k yuan)", NUMBER, aliases=("营业收入", "营业收入(万元)"),
+              unit="万元"),
+    FieldSpec("assets_wan", "资产总额（万元）", "total assets (10k yuan)", NUMBER, aliases=("资产总额", "资产总额(万元)"),
+              unit="万元"),
     FieldSpec("high_tech", "高新技术企业", "high-tech enterprise", BOOL, aliases=("是否高新技术企业", "高企")),
     FieldSpec("specialized_sme", "专精特新", "specialised SME (专精特新)", BOOL, aliases=("专精特新企业", "是否专精特新")),
     FieldSpec("owns_ip", "拥有自主知识产权", "owns IP", BOOL, aliases=("自主知识产权",)),
@@ -72,6 +76,9 @@ ENTITY_FIELDS: tuple[FieldSpec, ...] = (
               aliases=("黑名单", "列入黑名单", "侵权黑名单")),
     FieldSpec("blacklisted_on", "列入名单日期", "blacklisted on", DATE, aliases=("列入黑名单日期",)),
     FieldSpec("invention_patents_held", "有效发明专利数", "invention patents held", INT, aliases=("有效发明专利",)),
+    # All three kinds (invention, utility model, design): 拥有专利 in the texts means any patent.
+    FieldSpec("patents_held", "有效专利数", "patents held (invention, utility model, design)", INT,
+              aliases=("有效专利", "有效专利数量", "专利拥有量")),
 )
 
 _MONEY = MONEY
@@ -176,7 +183,64 @@ EVENT_SYNONYMS = {
 }
 
 
+def same_field_message(first: str, second: str, name: str, what: str = "columns") -> tuple[str, str]:
+    """zh/en wording when two spellings of one field are given (headers ``what="columns"``, profile keys
+    ``what="keys"``): refused everywhere, as silently keeping one would change the entity."""
+    if first == second:
+        noun_zh, noun_en = ("列", "column") if what == "columns" else ("键", "key")
+        return (f"{noun_zh}「{first}」出现了两次，请只保留一个", f"{noun_en} '{first}' is given twice; keep one")
+    if what == "columns":
+        return (f"列「{first}」和「{second}」都对应字段 {name}，请只保留一列",
+                f"columns '{first}' and '{second}' both mean field {name}; keep one")
+    return (f"键「{first}」和「{second}」都对应字段 {name}，请只保留一个",
+            f"keys '{first}' and '{second}' both mean field {name}; keep one")
+
+
+_UNIT = re.compile(r"[(（]([^()（）]*)[)）]$")
+
+
+def _core_and_unit(text: str) -> tuple[str, str | None]:
+    """``"注册资本（万元）"`` → ``("注册资本", "万元")``: the unit in brackets is compared on its own."""
+    key = _header_key(text)
+    match = _UNIT.search(key)
+    return (key[: match.start()], match.group(1)) if match else (key, None)
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def _allowed_edits(length: int) -> int:
+    # A typo, not another word: two-character Chinese names differ in one character at most.
+    return 1 if length <= 4 else 2 if length <= 12 else 3
+
+
 def suggest(name: str, candidates) -> str | None:
-    """The closest candidate, for "did you mean" messages."""
-    found = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
-    return found[0] if found else None
+    """The candidate that is a close spelling of ``name`` (a typo or a missing character), for "did you
+    mean" messages; None when none is. Units in brackets must agree, and the word before them may differ by
+    a character or two only, so 注册资本（万元） never suggests 资产总额（万元） and 金额 never suggests 贷款金额
+    (another word, another meaning)."""
+    core, unit = _core_and_unit(name)
+    best: tuple[int, float, int] | None = None
+    found = None
+    for order, candidate in enumerate(dict.fromkeys(candidates)):
+        other, other_unit = _core_and_unit(str(candidate))
+        if unit is not None and other_unit is not None and unit != other_unit:
+            continue
+        longest = max(len(core), len(other))
+        if not core or abs(len(core) - len(other)) > _allowed_edits(longest):
+            continue  # cheap test first: a huge name costs nothing
+        edits = _edits(core, other)
+        if edits > _allowed_edits(longest) or edits >= longest:
+            continue
+        rank = (edits, -difflib.SequenceMatcher(None, core, other).ratio(), order)
+        if best is None or rank < best:
+            best, found = rank, str(candidate)
+    return found

@@ -32,6 +32,7 @@ __all__ = [
     "parse_bool",
     "parse_date",
     "parse_decimal",
+    "parse_in_unit",
     "parse_int",
 ]
 
@@ -334,6 +335,50 @@ def parse_decimal(value: Any) -> Decimal:
     if num < 0:
         raise _negative_error(value, "数值", "number")
     return _check_size(num.copy_abs(), value, "数值", "number")
+
+
+UNIT_POWERS = {"元": 0, "万元": 4, "亿元": 8}  # column units a number may be given in (10^power yuan)
+
+
+def _unit_example(unit: str) -> tuple[str, str]:
+    """The hint shown when a value cannot be read in a column kept in ``unit`` (both languages)."""
+    in_yuan = _plain_digits(_scale(Decimal("1.5"), UNIT_POWERS[unit]))
+    zh = f"本列单位为{unit}：可写数值（如 1.5，即 1.5{unit}），或写明单位（如 1.5{unit}、{in_yuan:f}元）"
+    en = f"this column is in {unit}: give a number (1.5 means 1.5 {unit}) or a unit word (1.5{unit}, {in_yuan:f}元)"
+    return zh, en
+
+
+def parse_in_unit(value: Any, unit: str) -> Decimal:
+    """A non-negative amount of money in a column kept in ``unit`` (元, 万元 or 亿元), exact.
+
+    A bare number is in the column's unit; a unit word converts: in a 万元 column "1.5万元" and "1.5万" are
+    1.5, "15000元" is 1.5, "1.5亿元" is 15000. Anything else is an error that says how to write the value.
+    """
+    power = UNIT_POWERS[unit]
+    hint_zh, hint_en = _unit_example(unit)
+    if not isinstance(value, str):
+        return parse_decimal(value)
+    text = normalise_text(value)
+    if not text:
+        raise _empty_error(value, "数值", "number")
+    m = _AMOUNT.fullmatch(text)
+    if m is None or (m["unit"] is None and not _PLAIN_NUMBER.fullmatch(text)):
+        # "¥1.5" without a unit word could be yuan or the column's unit: refuse to guess
+        raise ParseError(f"无法识别的数值：{_show(value)}（{hint_zh}）", f"unrecognised number: {_show(value)} ({hint_en})", value)
+    negative, num = _match_number(m)
+    if m["unit"] is not None:
+        num = _plain_digits(_scale(num, _UNIT_SCALE[m["unit"]] - power))
+    if negative and num != 0:
+        raise _negative_error(value, "数值", "number")
+    return _check_size(num.copy_abs(), value, "数值", "number")
+
+
+def _plain_digits(num: Decimal) -> Decimal:
+    """A converted value without the trailing zeros the scaling left ("15000元" in 万元 is 1.5, not 1.5000)."""
+    return num.quantize(Decimal(1)) if num == num.to_integral_value() else num.normalize()
+
+
+_PLAIN_NUMBER = re.compile(_SIGN + r"\s*" + _NUMBER)
 
 
 def parse_int(value: Any) -> int:

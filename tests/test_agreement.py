@@ -63,6 +63,7 @@ ENTITY = st.fixed_dictionaries({
     "blacklisted": maybe(st.booleans()),
     "blacklisted_on": maybe(DAYS),
     "invention_patents_held": maybe(st.integers(0, 500)),
+    "patents_held": maybe(st.integers(0, 600)),
 })
 
 

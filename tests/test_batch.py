@@ -79,7 +79,7 @@ def test_clean_input_exits_0_and_english_headers(tmp_path, capsys):
     assert code == EXIT_OK
     assert "rows in = " in capsys.readouterr().out
     header = (tmp_path / "out" / "lines.csv").read_text(encoding="utf-8-sig").splitlines()[0]
-    assert header.startswith("credit code,name,city,rule id")
+    assert header.startswith('"credit code","name","city","rule id"')  # text fields quoted (formula-safe CSV)
     errors = (tmp_path / "out" / "errors.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(errors) == 1
 

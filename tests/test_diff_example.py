@@ -49,8 +49,9 @@ def test_proposal_changes_only_the_rate_and_the_cap():
 def test_committed_report_is_current_and_self_contained():
     population = read_population(EXAMPLE / "population.csv", EXAMPLE / "events.csv")
     report = run_diff(load_rules(REPO / "rules"), load_rules(EXAMPLE / "rate80"), population.profiles, date(2020, 12, 31),
-                      population.labels, population.errors, "rules", "examples/diff/rate80", "population.csv")
-    assert report.evaluated == 239 and len(report.row_errors) == 1
+                      population.labels, population.errors, "rules", "examples/diff/rate80", "population.csv",
+                      rows_in=population.rows_in, rows_not_read=population.rows_not_read)
+    assert report.evaluated == 239 and len(report.row_errors) == 1 and report.rows_not_read["enterprises"] == 1
     (row,) = [r for r in report.rules if r.status == "changed"]
     assert row.rule_id == "ln2015.trademark.intl-subsidy" and row.before_count == row.after_count
     assert row.change_yuan < 0  # the cap takes back more than the 10 points give

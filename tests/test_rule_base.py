@@ -18,7 +18,7 @@ from engine.bdd.lint import scan
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "profiles"
 EXPECTED = tomllib.loads((ROOT / "examples" / "expected.toml").read_text(encoding="utf-8"))["profiles"]
-SEEDS = ROOT.parent / "shared" / "seeds"
+SEEDS = ROOT / "rules" / "sources"  # shipped with the rules (byte-identical copies: tests/test_source_texts.py)
 RULES = load_rules(ROOT / "rules")
 
 
@@ -59,7 +59,6 @@ def test_example_evaluates_as_expected(name):
             assert got_requirements[rule_id].shortfall == Decimal(expectation["shortfall"])
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="the source texts (shared/seeds) are not next to this checkout")
 def test_every_quote_is_verbatim_in_its_source():
     texts = {p.name: squash(p.read_text(encoding="utf-8")) for p in SEEDS.glob("*.txt")}
     for rule in RULES.rules:
@@ -74,7 +73,6 @@ def test_every_quote_is_verbatim_in_its_source():
             assert squash(step.citation.quote) in texts[source], f"params.{parameter.name}: quote not in {source}"
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="the source texts (shared/seeds) are not next to this checkout")
 def test_every_source_document_is_cited():
     cited = {d.source for d in RULES.documents.values()}
     assert cited == {p.name for p in SEEDS.glob("*.txt")}

@@ -171,3 +171,27 @@ def test_unknown_keys_in_parameters_and_steps(tmp_path):
     assert {"parameters.rate.units", "parameters.rate.steps[1].frm"} <= fields
     assert any("did you mean 'unit'" in p.message_en for p in problems)
     assert all(p.line for p in problems)
+
+
+# -- fingerprint: content, not place ------------------------------------------------------------------
+
+def test_fingerprint_is_the_same_wherever_the_rules_lie(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    repo_rules = Path(__file__).resolve().parent.parent / "rules"
+    installed = tmp_path / "site-packages" / "engine" / "_rules"  # where the wheel puts them
+    shutil.copytree(repo_rules, installed)
+    elsewhere = tmp_path / "drafts" / "proposal"
+    shutil.copytree(repo_rules, elsewhere)
+    expected = load_rules(repo_rules).fingerprint
+    assert load_rules(installed).fingerprint == expected
+    assert load_rules(elsewhere).fingerprint == expected
+
+
+def test_fingerprint_follows_the_content(tmp_path):
+    text = document() + RATE_PARAMETER + rule("a.b", GOOD_BENEFIT)
+    first = load_rules(write_rules(tmp_path / "one", text)).fingerprint
+    assert load_rules(write_rules(tmp_path / "two", text)).fingerprint == first
+    changed = load_rules(write_rules(tmp_path / "three", text.replace("0.70", "0.80"))).fingerprint
+    assert changed != first

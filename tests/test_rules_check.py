@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
-from engine.drafting.check import check_rules, find_sources, render
+from engine.drafting.check import check_rules, find_sources, render, shipped_sources_dir
 
 QUOTE = "对企业商标国际注册给予70%补助"  # in 000_e009afe222c9a545.txt
-SOURCES = find_sources(Path(__file__).resolve().parent.parent / "rules")
-needs_sources = pytest.mark.skipif(SOURCES is None, reason="shared/seeds not next to the repo")
+SHIPPED_SOURCES = shipped_sources_dir()
 
 
 def doc(doc_id: str = "d", jurisdiction: str = "辽宁省", start: str = "2015-01-01", end: str | None = "2020-12-31",
@@ -155,29 +154,39 @@ def test_expired_as_of(tmp_path):
 
 # -- quotes -----------------------------------------------------------------------------------------
 
-@needs_sources
 def test_quote_not_in_source(tmp_path):
     problem = find(run(tmp_path, doc() + rule("a.b", quote="对企业商标国际注册给予80%补助")), "quote not found", "error")
     assert problem.field == "citation.quote" and problem.line
 
 
-@needs_sources
 def test_quote_whitespace_is_ignored(tmp_path):
     result = run(tmp_path, doc() + rule("a.b", quote="对企业商标 国际注册\\n给予70%补助"))
     assert not [p for p in result.problems if "quote" in p.message_en]
 
 
-@needs_sources
 def test_parameter_step_quote_checked(tmp_path):
     params = RATE.format(start="2015-01-01").replace('quote = "对企业商标国际注册给予70%补助"', 'quote = "给予九成补助"')
     body = doc(params=params) + rule("a.b", amount='form = "rate", base = "event.cost", rate = "params.rate"')
     assert find(run(tmp_path, body), "quote not found", "error").field == "parameters.rate.steps[0].citation.quote"
 
 
-def test_missing_source_folder_warns(tmp_path):
+def test_missing_source_folder_is_an_error(tmp_path):
     result = run(tmp_path, doc() + rule("a.b", quote="不在原文中的话"), sources=tmp_path / "nowhere")
-    find(result, "quotes were not checked", "warning")
-    assert not result.errors
+    find(result, "quotes cannot be checked", "error")
+
+
+def test_rules_outside_the_repo_are_checked_against_the_shipped_texts(tmp_path):
+    # No sources/ beside these rules: the texts shipped with the engine are used, so the bad quote is found.
+    assert find_sources(tmp_path / "rules") == SHIPPED_SOURCES
+    find(run(tmp_path, doc() + rule("a.b", quote="不在原文中的话")), "quote not found", "error")
+
+
+def test_a_missing_text_is_an_error(tmp_path):
+    texts = tmp_path / "texts"
+    texts.mkdir()  # a sources folder without 000_….txt
+    result = run(tmp_path, doc() + rule("a.b"), sources=texts)
+    problem = find(result, "source file '000_e009afe222c9a545.txt' is not in", "error")
+    assert problem.field == "document.source"
 
 
 # -- overlaps ---------------------------------------------------------------------------------------

@@ -14,13 +14,13 @@ import sys
 
 def register(commands: argparse._SubParsersAction, rules_commands: argparse._SubParsersAction) -> None:
     """Add ``huiqi batch``."""
-    from engine.cli import add_common
+    from engine.cli import add_common, add_period
 
     batch = commands.add_parser(
         "batch", help="evaluate a list of enterprises (xlsx/csv/parquet/jsonl) / 批量评估",
         description="Evaluate every enterprise of ENTERPRISES as of --as-of and write summary, benefit lines, per-entity "
-                    "totals, undetermined, requirements, withheld, superseded and error tables plus a manifest. "
-                    "批量评估：输出汇总、补贴明细、企业汇总、待定、要求核查、取消、被替代、错误表和清单文件。")
+                    "totals, undetermined, requirements, withheld, superseded, error and notes tables plus a manifest. "
+                    "批量评估：输出汇总、补贴明细、企业汇总、待定、要求核查、取消、被替代、错误、说明表和清单文件。")
     batch.add_argument("enterprises", help="enterprise list: .xlsx (sheets 企业 and 事件), .csv, .parquet or .jsonl")
     batch.add_argument("--events", default=None, help="events file (.xlsx/.csv/.parquet/.jsonl) linked by credit code")
     batch.add_argument("-o", "--out", required=True, help="output .xlsx file, or folder for csv/parquet/jsonl")
@@ -31,6 +31,7 @@ def register(commands: argparse._SubParsersAction, rules_commands: argparse._Sub
                        help="enterprises per chunk for very large .parquet/.csv inputs (chunked above 3x this; "
                             "default 500000) / 超大输入分块处理的每块企业数")
     add_common(batch)
+    add_period(batch)
     batch.set_defaults(handler=run)
 
 
@@ -59,14 +60,18 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.batch.run import run_batch
     from engine.batch.sources import BadInput
+    from engine.claims import lookup_from_args
     from engine.output_safety import OutputRefused
+    from engine.period import PeriodError
 
     lang = args.lang
     with _progress() as progress:
         try:
             result = run_batch(args.enterprises, args.events, as_of=args.as_of, rules=ruleset, out=args.out, fmt=fmt,
                                lang=lang, workers=args.workers, progress=progress,
-                               chunk_rows=args.chunk_rows)
+                               chunk_rows=args.chunk_rows, period=args.period, ledger=lookup_from_args(args))
+        except PeriodError as exc:
+            raise CliError(exc.text(lang), EXIT_USAGE) from None
         except (BadInput, OutputRefused) as exc:
             raise CliError(exc.message_en if lang == "en" else f"{exc.message_zh}\n{exc.message_en}", EXIT_BAD_INPUT) from None
         except Exception as exc:
@@ -78,15 +83,35 @@ def run(args: argparse.Namespace) -> int:
     stable = result.manifest["stable"]
     total = stable["results"]["total_yuan"]
     written = ", ".join(str(p) for p in result.files[:1]) + (f" (+{len(result.files) - 1})" if len(result.files) > 1 else "")
+    counts = stable["results"]
+    skipped = stable["rows"]["enterprises_not_evaluated"]
     if lang == "en":
         print(f"wrote {written}", file=sys.stderr)
-        print(f"enterprises evaluated {stable['rows']['enterprises_evaluated']}, benefit lines {stable['results']['benefit_lines']}, "
-              f"total {total} yuan, undetermined {stable['results']['undetermined']}", file=sys.stderr)
+        print(f"enterprises evaluated {stable['rows']['enterprises_evaluated']} (receiving money "
+              f"{counts['entities_with_money']}, receiving support measures without an amount "
+              f"{counts['entities_with_support_measures']}), benefit lines {counts['benefit_lines']}, "
+              f"total {total} yuan, undetermined {counts['undetermined']}; enterprise rows not evaluated "
+              f"{sum(skipped.values())} (errors {skipped['errors']}, duplicate credit codes {skipped['duplicate']})",
+              file=sys.stderr)
     else:
         print(f"已写出 {written}", file=sys.stderr)
-        print(f"评估企业 {stable['rows']['enterprises_evaluated']} 家，补贴 {stable['results']['benefit_lines']} 条，"
-              f"合计 {total} 元，待定 {stable['results']['undetermined']} 条", file=sys.stderr)
+        print(f"评估企业 {stable['rows']['enterprises_evaluated']} 家（获资金补贴 {counts['entities_with_money']} 家，"
+              f"获无具体金额的支持措施 {counts['entities_with_support_measures']} 家），补贴 {counts['benefit_lines']} 条，"
+              f"合计 {total} 元，待定 {counts['undetermined']} 条；未评估企业行 {sum(skipped.values())} 行（有错误 "
+              f"{skipped['errors']}，信用代码重复 {skipped['duplicate']}）", file=sys.stderr)
+    round_ = stable.get("round")
+    if round_ is not None:
+        if lang == "en":
+            print(f"claim round {round_['period'] or '(whole history)'}: new {round_['new_lines']} lines, "
+                  f"{round_['new_yuan']} yuan; already paid {round_['already_paid_lines']} lines, "
+                  f"{round_['already_paid_yuan']} yuan", file=sys.stderr)
+        else:
+            print(f"申报期 {round_['period'] or '（全部历史）'}：本轮新增 {round_['new_lines']} 条，{round_['new_yuan']} 元；"
+                  f"已兑现 {round_['already_paid_lines']} 条，{round_['already_paid_yuan']} 元", file=sys.stderr)
     print(result.accounting_line(lang))
+    ignored = result.ignored_line(lang)
+    if ignored is not None:  # never dropped without a word
+        print(ignored)
     if not result.clean:
         hint = ("some rows had errors: see the errors table" if lang == "en"
                 else "部分行有错误，详见“错误”表；其余行已正常评估并写出")

@@ -37,12 +37,14 @@ def stable_part(population: Population, results: Results, rules: RuleSet, as_of:
         "accounted": accounted,
         "balanced": accounted == population.rows_in,
         "enterprises_evaluated": population.entities.height,
+        "enterprises_not_evaluated": population.not_evaluated_counts(),
         "events_counted": population.events.height,
         "rows_with_errors": population.error_rows,
         "error_messages": population.errors.height,
         "evaluated_by_per_profile_engine": int(population.entities.get_column("fallback").sum()),
     }
     counts = {
+        **recipient_counts(results.lines),
         "benefit_lines": results.lines.height,
         "total_yuan": plain_yuan(results.lines.get_column("amount").sum()),
         "undetermined": results.undetermined.height,
@@ -54,12 +56,21 @@ def stable_part(population: Population, results: Results, rules: RuleSet, as_of:
     return stable_from_counts(population.inputs, rows, counts, population.notes, rules, as_of, fmt, lang, outputs)
 
 
+def recipient_counts(lines: pl.DataFrame) -> dict[str, int]:
+    """Enterprises receiving money and enterprises receiving a support measure without an amount (``tables.recipients``)."""
+    from engine.batch.tables import recipients
+
+    money, support = lines.select(recipients()).row(0)
+    return {"entities_with_money": int(money), "entities_with_support_measures": int(support)}
+
+
 def stable_from_counts(inputs: list[Path], rows: dict, counts: dict, notes: list[str], rules: RuleSet, as_of: date,
                        fmt: str, lang: str, outputs: list[dict]) -> dict:
     """The stable part from counts (``stable_part``; the chunked path in ``engine.batch.stream`` adds chunks up)."""
     return {
         "manifest_version": MANIFEST_VERSION,
         "tool": f"huiqi batch {engine.__version__}",
+        "version": engine.__version__,
         "as_of": as_of.isoformat(),
         "format": fmt,
         "lang": lang,

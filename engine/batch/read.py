@@ -15,17 +15,21 @@ cells are parsed by ``engine.batch.cells`` (``parse_value`` semantics). Decision
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from engine import schema
+from engine.batch import duplicates
 from engine.batch.cells import SCALE, Parsed, constant, dtype_for, parse_column
 from engine.batch.control_chars import visible
+from engine.batch.event_columns import EventGroup, split_event_columns
 from engine.batch.sources import ENTERPRISES, EVENTS, SKIPPED, BadInput, RawTable, read_tables
+from engine.once import distinct_events
 from engine.profile import Profile, ProfileError, parse_profile
+from engine.round_words import conflict_error, merged_row_text
 from engine.size_class import THRESHOLDS
 
 ERROR_COLUMNS = {"source": pl.String, "sheet": pl.String, "row": pl.Int64, "column": pl.String, "field": pl.String,
@@ -34,6 +38,15 @@ ERROR_COLUMNS = {"source": pl.String, "sheet": pl.String, "row": pl.Int64, "colu
 ENTITY_ACTION = ("该企业行未评估", "this enterprise row was not evaluated")
 EVENT_ACTION = ("该事件行未计入", "this event row was not counted")
 REQUIRED_HEADERS = ("credit_code", "name", "city")
+# why an enterprise row was not evaluated (``Population.not_evaluated``)
+NOT_EVALUATED_ERRORS, NOT_EVALUATED_DUPLICATE = "errors", "duplicate"
+NOT_EVALUATED_COLUMNS = {"_t": pl.Int64, "_p": pl.Int64, "source": pl.String, "sheet": pl.String, "row": pl.Int64,
+                         "credit_code": pl.String, "name": pl.String, "city": pl.String, "reason": pl.String}
+# one row per input column that was not read as it stands (ignored, or read as an event field): the notes table
+NOTE_COLUMNS = {"source": pl.String, "sheet": pl.String, "column": pl.String, "action_zh": pl.String,
+                "action_en": pl.String, "reason_zh": pl.String, "reason_en": pl.String}
+NOT_READ = ("未读取", "not read")
+COLUMNS = "columns"  # errors-table kind of a column group that could not be read (exit 5, like an unread sheet)
 
 
 
@@ -70,6 +83,9 @@ class Population:
     events, as ``Profile.events``): ``eid``, ``idx``, ``type``, ``date``, ``ref`` and the event fields.
     ``errors``: one row per problem (file, sheet, row, column, value, message in Chinese and English,
     what happened to the row). ``rows_in``: input rows per table kind; ``rows_accounted()`` must match.
+    ``not_evaluated``: one row per enterprise row that was not evaluated, in input order: where it is, the
+    credit code, name and city as far as they could be read, and ``reason`` (``NOT_EVALUATED_DUPLICATE``
+    when its credit code is shared with another row, else ``NOT_EVALUATED_ERRORS``).
     """
 
     entities: pl.DataFrame
@@ -80,6 +96,13 @@ class Population:
     notes: list[str] = field(default_factory=list)
     tables: list[RawTable] = field(default_factory=list, repr=False)
     field_columns: list[dict[str, int]] = field(default_factory=list, repr=False)
+    not_evaluated: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=NOT_EVALUATED_COLUMNS))
+    column_notes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=NOTE_COLUMNS))
+
+    def not_evaluated_counts(self) -> dict[str, int]:
+        """Enterprise rows not evaluated, by reason (both reasons always present)."""
+        reasons = self.not_evaluated.get_column("reason")
+        return {reason: int((reasons == reason).sum()) for reason in (NOT_EVALUATED_ERRORS, NOT_EVALUATED_DUPLICATE)}
 
     def __len__(self) -> int:
         return self.entities.height
@@ -92,8 +115,9 @@ class Population:
 
     @property
     def error_rows(self) -> int:
-        """Input rows with at least one error (a row may have several error messages)."""
-        return self.errors.select("_t", "_p").unique().height
+        """Input rows with at least one error (a row may have several error messages); a note on a merged
+        duplicate event is not an error."""
+        return self.errors.filter(pl.col("table") != duplicates.MERGED).select("_t", "_p").unique().height
 
     def check_accounting(self) -> None:
         """Raise ``AccountingError`` unless, per table kind, the evaluated rows and the rows in the errors
@@ -119,6 +143,10 @@ class Population:
                     or expected.join(union, on=["_t", "_p"], how="anti").height:
                 lost = expected.join(union, on=["_t", "_p"], how="anti").height
                 problems.append(f"{lost} input row(s) neither evaluated nor in the errors table")
+            if kind == ENTERPRISES:
+                listed = self.not_evaluated.select("_t", "_p")
+                if listed.height != rejected.height or listed.join(rejected, on=["_t", "_p"], how="anti").height:
+                    problems.append("the not-evaluated list differs from the enterprise rows in the errors table")
             if problems:
                 raise AccountingError(f"{kind}: " + "; ".join(problems))
 
@@ -155,7 +183,7 @@ def read_population(enterprises: str | Path, events: str | Path | None = None) -
     Raises ``BadInput`` when the input is unusable; problems with single rows go to ``errors``.
     """
     paths = [Path(enterprises)] + ([Path(events)] if events is not None else [])
-    tables = read_tables(enterprises, ENTERPRISES)
+    tables, groups = split_event_columns(read_tables(enterprises, ENTERPRISES))
     if events is not None:
         _check_events_file(Path(enterprises), Path(events), tables)
         extra = read_tables(events, EVENTS)
@@ -164,7 +192,7 @@ def read_population(enterprises: str | Path, events: str | Path | None = None) -
                 raise BadInput(f"{table.source}：事件文件需要类型、日期和统一社会信用代码列",
                                f"{table.source}: an events file needs type, date and credit code columns")
         tables += extra
-    return _Reader(tables, paths).run()
+    return _Reader(tables, paths, groups).run()
 
 
 def _check_events_file(enterprises: Path, events: Path, tables: list[RawTable]) -> None:
@@ -187,11 +215,13 @@ def _check_events_file(enterprises: Path, events: Path, tables: list[RawTable]) 
 
 
 class _Reader:
-    def __init__(self, tables: list[RawTable], paths: list[Path]):
+    def __init__(self, tables: list[RawTable], paths: list[Path], groups: list[EventGroup] | tuple = ()):
         self.tables = tables
         self.paths = paths
+        self.groups = groups
         self.errors: list[pl.DataFrame] = []
         self.notes: list[str] = []
+        self.column_notes: list[dict[str, str]] = []
         self.field_columns: list[dict[str, int]] = [{} for _ in tables]
         self.refused = pl.DataFrame(schema={"eid": pl.Int64, "event_errors": pl.Int64})
 
@@ -203,6 +233,8 @@ class _Reader:
         for i, table in enumerate(self.tables):
             if table.kind == SKIPPED:
                 self.skipped(i, table)
+        for group in self.groups:
+            self.event_group(group)
         frames = [self.entity_frame(i) for i in entity_tables]
         entities = pl.concat(frames, how="vertical")
         entities = self.mark_duplicates(entities)
@@ -222,9 +254,12 @@ class _Reader:
         valid = valid.join(self.refused, on="eid", how="left").with_columns(pl.col("event_errors").fill_null(0))
         rows_in = {ENTERPRISES: sum(self.tables[i].height for i in entity_tables),
                    EVENTS: sum(t.height for t in self.tables if t.kind == EVENTS)}
-        population = Population(valid, events, errors, rows_in, self.paths, self.notes, self.tables, self.field_columns)
+        population = Population(valid, events, errors, rows_in, self.paths, self.notes, self.tables, self.field_columns,
+                                _not_evaluated(entities.filter(~pl.col("_ok"))))
         population = self.refuse_unparsed(population)
+        population = self.merge_duplicates(population)
         population.errors = _sorted_errors(population.errors, self.tables)
+        population.column_notes = pl.DataFrame(self.column_notes, schema=NOTE_COLUMNS)
         return population
 
     def refuse_unparsed(self, population: Population) -> Population:
@@ -237,6 +272,17 @@ class _Reader:
                 population.profile(eid)
             except ProfileError as exc:
                 refused[eid] = exc
+        # one event given twice with different details: the clerk must say which is right (engine.once)
+        for eid in duplicates.conflicted(population.events):
+            try:
+                events = population.profile(eid).events
+            except ProfileError as exc:
+                refused[eid] = exc
+                continue
+            pairs = distinct_events(events).conflicts
+            if pairs:
+                refused[eid] = ProfileError([conflict_error(events, a, b) for a, b in pairs])
+        refused = dict(sorted(refused.items()))
         if not refused:
             return population
         entities, events = population.entities, population.events
@@ -267,10 +313,34 @@ class _Reader:
         events = (events.filter(~pl.col("eid").is_in(gone.implode()))
                   .join(mapping.rename({"old": "eid"}), on="eid", how="left", maintain_order="left")
                   .with_columns(pl.col("new").alias("eid")).drop("new"))
+        late = _not_evaluated(entities.filter(pl.col("eid").is_in(gone.implode())).with_columns(pl.lit(False).alias("_dup")))
+        not_evaluated = pl.concat([population.not_evaluated, late]).sort("_t", "_p")
         return Population(kept, events, pl.concat(frames, how="vertical"), population.rows_in, population.inputs,
-                          population.notes, population.tables, population.field_columns)
+                          population.notes, population.tables, population.field_columns, not_evaluated,
+                          population.column_notes)
+
+    def merge_duplicates(self, population: Population) -> Population:
+        """Mark events identical to an earlier one of the same enterprise (counted once) with a note row each."""
+        events = duplicates.mark(population.events)
+        notes = duplicates.merged_notes(events)
+        self.errors = []
+        for (t,), group in notes.group_by("_t", maintain_order=True):
+            table = self.tables[t]
+            sheets = [self.tables[ft].sheet for ft in group.get_column("_ft").to_list()]
+            rows = group.get_column("_frow").to_list()
+            self.error_rows(table, group.get_column("_p"), "events", "event", None,
+                            pl.Series([merged_row_text(sh, r)[0] for sh, r in zip(sheets, rows)], dtype=pl.String),
+                            pl.Series([merged_row_text(sh, r)[1] for sh, r in zip(sheets, rows)], dtype=pl.String),
+                            duplicates.MERGED_ACTION, duplicates.MERGED)
+        errors = pl.concat([population.errors, *self.errors], how="vertical")
+        self.errors = []
+        return replace(population, events=events, errors=errors)
 
     # -- helpers ---------------------------------------------------------------------------------
+    def first_enterprise_table(self) -> int:
+        """Where nested JSONL events point: the enterprise table of the same file, which is read first."""
+        return next((i for i, t in enumerate(self.tables) if t.kind == ENTERPRISES), 0)
+
     def error_rows(self, table: RawTable, positions: pl.Series, column: str, field_name: str, raw: pl.Series | None,
                    zh: pl.Series | str, en: pl.Series | str, action: tuple[str, str], kind: str) -> None:
         if len(positions) == 0:
@@ -302,30 +372,61 @@ class _Reader:
             "action_en": ["this sheet was not read; fix its headers or move its rows to the enterprise/event sheet and re-run"],
             "table": [SKIPPED], "_t": [index], "_p": [-1]}, schema=ERROR_COLUMNS))
 
+    def note_column(self, table: RawTable, header: str, action: tuple[str, str], reason: tuple[str, str]) -> None:
+        self.column_notes.append({"source": table.source, "sheet": table.sheet, "column": header, "action_zh": action[0],
+                                  "action_en": action[1], "reason_zh": reason[0], "reason_en": reason[1]})
+
+    def event_group(self, group: EventGroup) -> None:
+        """Notes for event columns beside the enterprise columns; an error row for a group without a date column."""
+        table = self.tables[group.table]
+        kind = schema.EVENT_BY_CODE[group.event_type]
+        filled, headers = group.filled, group.headers
+        if "date" not in group.fields:
+            reason = (f"「{kind.zh}」事件列缺少日期列（如「{kind.zh}日期」），无法构成事件；{filled}行有数据未计入",
+                      f"the {kind.en} event columns lack a date column (e.g. '{kind.zh}日期'), so they form no event; "
+                      f"{filled} row(s) with data not counted")
+            for header in headers:
+                self.note_column(table, header, NOT_READ, reason)
+            self.errors.append(pl.DataFrame({
+                "source": [table.source], "sheet": [table.sheet], "row": [None], "column": ["、".join(headers)],
+                "field": [None], "value": [f"{filled}"], "message_zh": [reason[0]], "message_en": [reason[1]],
+                "action_zh": ["这些列未读取；请加上日期列后重新运行"],
+                "action_en": ["these columns were not read; add the date column and re-run"],
+                "table": [COLUMNS], "_t": [group.table], "_p": [-2 - group.positions[0]]}, schema=ERROR_COLUMNS))
+            return
+        for header, name in zip(headers, group.fields):
+            spec = schema.event_field(group.event_type, name)
+            self.note_column(table, header, (f"作为「{kind.zh}」事件的「{spec.zh}」读取", f"read as the {spec.en} of an event of type {kind.en}"),
+                             (f"同一行的「{kind.zh}」各列构成一个事件；{filled}行有此事件",
+                              f"a row's {kind.en} columns form one event; {filled} row(s) have one"))
+
     def map_headers(self, index: int, headers_map: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, int]:
         table = self.tables[index]
         found: dict[str, int] = {}
         for j, header in enumerate(table.headers):
-            name = schema.field_for_header(header, headers_map)
+            name = table.fields[j] if table.fields is not None else schema.field_for_header(header, headers_map)
             if name is None and extra is not None:
                 name = extra.get(schema.field_for_header(header, schema.ENTITY_HEADERS) or "")
             if name is None:
                 known = schema.field_for_header(header, schema.ENTITY_HEADERS) or schema.field_for_header(header, schema.EVENT_HEADERS)
                 if known is None:
                     self.notes.append(f"{table.sheet}：未知列「{header}」已忽略 / unknown column '{header}' ignored")
+                    self.note_column(table, header, NOT_READ, (
+                        "不是企业字段，也不是“事件类型+字段”形式的事件列（如 商标国际注册日期）",
+                        "neither an enterprise field nor an event column named event type + field (e.g. 商标国际注册日期)"))
                 else:
                     other = ("事件", "event") if headers_map is schema.ENTITY_HEADERS else ("企业", "enterprise")
                     self.notes.append(f"{table.sheet}：列「{header}」属于{other[0]}表，在此表中已忽略 / "
                                       f"column '{header}' belongs to the {other[1]} table and was ignored here")
+                    example = _event_column_example(known, header) if other[1] == "event" else None
+                    self.note_column(table, header, NOT_READ, (
+                        f"属于{other[0]}表的字段，在此表中不读取" + (f"；或写明事件类型，如「{example}」" if example else ""),
+                        f"a field of the {other[1]} table, not read here" + (
+                            f"; or name the event type, e.g. '{example}'" if example else "")))
                 continue
             if name in found:
-                other = table.headers[found[name]]
-                if other == header:  # the same column name twice: refused like two spellings of one field
-                    raise BadInput(f"{table.sheet}：列「{header}」出现了两次（第{found[name] + 1}列和第{j + 1}列），请只保留一列",
-                                   f"{table.sheet}: column '{header}' appears twice (columns {found[name] + 1} and {j + 1}); "
-                                   "keep one")
-                raise BadInput(f"{table.sheet}：列「{other}」和「{header}」都对应字段 {name}，请只保留一列",
-                               f"{table.sheet}: columns '{other}' and '{header}' both mean field {name}; keep one")
+                zh, en = schema.same_field_message(table.headers[found[name]], header, name)
+                raise BadInput(f"{table.sheet}：{zh}", f"{table.sheet}: {en}")
             found[name] = j
         return found
 
@@ -465,7 +566,9 @@ class _Reader:
         frame = pl.DataFrame(data).with_columns(bad.alias("_bad"), inexact.alias("_inexact"))
         # the enterprise each event belongs to
         if table.parent is not None:
-            frame = frame.with_columns(table.parent.alias("_parent"), pl.lit(None, dtype=pl.String).alias("_code"))
+            parent_table = table.parent_table if table.parent_table is not None else self.first_enterprise_table()
+            frame = frame.with_columns(table.parent.alias("_parent"), pl.lit(None, dtype=pl.String).alias("_code"),
+                                       pl.lit(parent_table, dtype=pl.Int64).alias("_pt"))
         else:
             spec = schema.ENTITY_BY_NAME["credit_code"]
             raw = table.columns[link]
@@ -477,6 +580,7 @@ class _Reader:
                             "缺少统一社会信用代码，无法对应到企业", "credit code missing: the event cannot be matched to an enterprise",
                             EVENT_ACTION, EVENTS)
             frame = frame.with_columns(parsed.values.alias("_code"), pl.lit(None, dtype=pl.Int64).alias("_parent"),
+                                       pl.lit(None, dtype=pl.Int64).alias("_pt"),
                                        (pl.col("_bad") | parsed.error_zh.is_not_null() | parsed.blank).alias("_bad"))
         return frame.with_columns(pl.lit(link if link is not None else -1).alias("_link"))
 
@@ -487,10 +591,8 @@ class _Reader:
         by_code = valid.select(pl.col("credit_code").alias("_code"), "eid")
         by_parent = valid.select(pl.col("_t").alias("_pt"), pl.col("_p").alias("_parent"), "eid")
         events = events.join(by_code, on="_code", how="left", maintain_order="left")
-        parent_table = next((i for i, t in enumerate(self.tables) if t.kind == ENTERPRISES), 0)
-        events = events.with_columns(pl.lit(parent_table, dtype=pl.Int64).alias("_pt"))
         events = events.join(by_parent, on=["_pt", "_parent"], how="left", maintain_order="left", suffix="_p")
-        events = events.with_columns(pl.coalesce("eid", "eid_p").alias("eid")).drop("eid_p", "_pt")
+        events = events.with_columns(pl.coalesce("eid", "eid_p").alias("eid")).drop("eid_p")
         self.refused = (events.filter(pl.col("_bad") & pl.col("eid").is_not_null()).group_by("eid").len()
                         .select("eid", pl.col("len").cast(pl.Int64).alias("event_errors")))
         # why an event without an enterprise has none
@@ -501,8 +603,9 @@ class _Reader:
             coded = orphans.filter(pl.col("_code").is_not_null()).join(
                 known.filter(pl.col("_code").is_not_null()).unique("_code", keep="first", maintain_order=True).drop("_t", "_p"),
                 on="_code", how="left", maintain_order="left")
-            parents = known.filter(pl.col("_t") == parent_table).select(pl.col("_p").alias("_parent"), "_dup", "_es", "_er")
-            parented = orphans.filter(pl.col("_code").is_null()).join(parents, on="_parent", how="left", maintain_order="left")
+            parents = known.select(pl.col("_t").alias("_pt"), pl.col("_p").alias("_parent"), "_dup", "_es", "_er")
+            parented = orphans.filter(pl.col("_code").is_null()).join(parents, on=["_pt", "_parent"], how="left",
+                                                                      maintain_order="left")
             for part in (coded, parented):
                 if part is None or not part.height:
                     continue
@@ -526,8 +629,22 @@ class _Reader:
                     self.error_rows(table, group.get_column("_p"), column, "credit_code", raw,
                                     pl.Series(zh, dtype=pl.String), pl.Series(en, dtype=pl.String), EVENT_ACTION, EVENTS)
         events = events.with_columns(pl.when(pl.col("_bad")).then(None).otherwise(pl.col("eid")).alias("eid"))
-        return events.drop("_code", "_parent", "_bad", "_link")
+        return events.drop("_code", "_parent", "_pt", "_bad", "_link")
 
+
+
+def _event_column_example(field_name: str, header: str) -> str:
+    """The header with an event type in front (贷款金额 → 知识产权质押贷款贷款金额), as ``event_columns`` reads it."""
+    kind = next((e for e in schema.EVENT_TYPES if any(f.name == field_name for f in e.fields)),
+                schema.EVENT_BY_CODE["intl_trademark_registration"])
+    return f"{kind.zh}{header}"
+
+
+def _not_evaluated(rows: pl.DataFrame) -> pl.DataFrame:
+    """``Population.not_evaluated`` rows from enterprise frame rows (``_dup`` says which are duplicates)."""
+    reason = pl.when(pl.col("_dup")).then(pl.lit(NOT_EVALUATED_DUPLICATE)).otherwise(pl.lit(NOT_EVALUATED_ERRORS))
+    return rows.select(*NOT_EVALUATED_COLUMNS.keys() - {"reason"}, reason.alias("reason")).select(
+        list(NOT_EVALUATED_COLUMNS)).cast(NOT_EVALUATED_COLUMNS)
 
 
 def _event_types(raw: pl.Series) -> pl.Series:
@@ -614,7 +731,21 @@ def _derive(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(size.alias("_size")).drop(helper)
     frame = frame.with_columns((derive_size & pl.col("_size").is_not_null()).alias("size_class_derived"),
                                derive_kind.alias("entity_kind_derived"))
-    return frame.with_columns(
+    frame = frame.with_columns(
         pl.when(pl.col("size_class_derived")).then(pl.col("_size")).otherwise(pl.col("size_class")).alias("size_class"),
         pl.when(pl.col("entity_kind_derived")).then(pl.lit("enterprise")).otherwise(pl.col("entity_kind")).alias("entity_kind")
     ).drop("_size")
+    return _derive_patents(frame)
+
+
+def _derive_patents(frame: pl.DataFrame) -> pl.DataFrame:
+    """No IP → no patent, no patent → no invention patent (``engine.profile._derive_patents``)."""
+    no_patents = pl.col("patents_held").is_null() & pl.col("owns_ip").eq(False).fill_null(False)
+    frame = frame.with_columns(no_patents.alias("patents_held_derived"))
+    frame = frame.with_columns(pl.when(pl.col("patents_held_derived")).then(pl.lit(0, dtype=frame.schema["patents_held"]))
+                               .otherwise(pl.col("patents_held")).alias("patents_held"))
+    no_inventions = pl.col("invention_patents_held").is_null() & pl.col("patents_held").eq(0).fill_null(False)
+    frame = frame.with_columns(no_inventions.alias("invention_patents_held_derived"))
+    return frame.with_columns(
+        pl.when(pl.col("invention_patents_held_derived")).then(pl.lit(0, dtype=frame.schema["invention_patents_held"]))
+        .otherwise(pl.col("invention_patents_held")).alias("invention_patents_held"))

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from engine import schema
+from engine import json_keys, schema
 from engine.textnorm import normalise_text
 
 ENTERPRISES, EVENTS = "enterprises", "events"
@@ -48,6 +48,9 @@ class RawTable:
     ``parent`` (nested JSONL events only) is the position of the enterprise row the event belongs to.
     ``kind`` SKIPPED: a sheet that looks like data but could not be read; ``reason_zh``/``reason_en`` say why,
     ``header_row`` is its header row (0 when none was found) and ``rows`` its non-empty rows.
+    ``fields`` (derived event tables only, ``engine.batch.event_columns``): the field each column holds, when the
+    headers say it together with the event type (商标国际注册费用（元）); ``parent_table`` is then the index of
+    the enterprise table ``parent`` points into (None: the first enterprise table).
     """
 
     kind: str
@@ -60,6 +63,8 @@ class RawTable:
     reason_zh: str = ""
     reason_en: str = ""
     header_row: int = 0
+    fields: list[str] | None = None
+    parent_table: int | None = None
 
     @property
     def height(self) -> int:
@@ -258,13 +263,17 @@ def _read_jsonl(file: Path, default_kind: str) -> list[RawTable]:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = json_keys.loads(line)
             except json.JSONDecodeError as exc:
                 raise BadInput(f"{file.name} 第{number}行不是有效的 JSON：{exc.msg}",
                                f"{file.name} line {number} is not valid JSON: {exc.msg}") from None
             if not isinstance(record, dict):
                 raise BadInput(f"{file.name} 第{number}行应为一个 JSON 对象", f"{file.name} line {number} must be a JSON object")
+            _refuse_repeated_keys(record, file.name, number)
             nested = None
+            if "events" in record and "事件" in record:
+                zh, en = schema.same_field_message("events", "事件", "events", what="keys")
+                raise BadInput(f"{file.name} 第{number}行：{zh}", f"{file.name} line {number}: {en}")
             for key in ("events", "事件"):
                 if key in record:
                     nested = record.pop(key)
@@ -272,6 +281,7 @@ def _read_jsonl(file: Path, default_kind: str) -> list[RawTable]:
                 if not isinstance(nested, list):
                     raise BadInput(f"{file.name} 第{number}行的 events 应为列表", f"{file.name} line {number}: events must be a list")
                 for item in nested:
+                    _refuse_repeated_keys(item, file.name, number)
                     events.append(item if isinstance(item, dict) else {"事件": item})
                     event_rows.append(number)
                     parents.append(len(records))
@@ -289,6 +299,12 @@ def _read_jsonl(file: Path, default_kind: str) -> list[RawTable]:
     return tables
 
 
+def _refuse_repeated_keys(record: Any, source: str, number: int) -> None:
+    for key in json_keys.repeated_keys(record):
+        zh, en = schema.same_field_message(key, key, "", what="keys")
+        raise BadInput(f"{source} 第{number}行：{zh}", f"{source} line {number}: {en}")
+
+
 def _from_records(records: list[dict[str, Any]], rows: list[int], source: str, default_kind: str) -> RawTable:
     """Records → one raw column per field. Keys are merged by the field they name (records may spell the
     same field differently: "name" in one, "名称" in another); unknown keys stay as they are."""
@@ -304,10 +320,15 @@ def _from_records(records: list[dict[str, Any]], rows: list[int], source: str, d
 
     headers: list[str] = []
     canon: list[dict[str, Any]] = []
-    for record in records:
+    for record, number in zip(records, rows):
         row = {}
+        given: dict[str, str] = {}  # field → the key it came under, to refuse a second spelling
         for key, value in record.items():
             name = canonical(key)
+            if name in given:
+                zh, en = schema.same_field_message(given[name], str(key), name, what="keys")
+                raise BadInput(f"{source} 第{number}行：{zh}", f"{source} line {number}: {en}")
+            given[name] = str(key)
             row[name] = value
             if name not in headers:
                 headers.append(name)

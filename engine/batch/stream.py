@@ -41,8 +41,18 @@ import polars as pl
 from engine import schema
 from engine.batch.cells import parse_column
 from engine.batch.csv_text import raise_row_error, streamable
-from engine.batch.read import ENTITY_ACTION, ERROR_COLUMNS, Population, _Reader, _sorted_errors, duplicate_messages
-from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, _from_frame, classify, input_format
+from engine.batch.duplicates import MERGED
+from engine.batch.read import (
+    ENTITY_ACTION,
+    ERROR_COLUMNS,
+    NOT_EVALUATED_DUPLICATE,
+    NOT_EVALUATED_ERRORS,
+    Population,
+    _Reader,
+    _sorted_errors,
+    duplicate_messages,
+)
+from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, RawTable, _from_frame, classify, input_format
 
 CHUNK_ROWS = 500_000
 DETAIL = ("lines", "entities", "undetermined", "requirements", "withheld", "superseded")
@@ -144,6 +154,12 @@ def plan(enterprises: str | Path, events: str | Path | None, chunk_rows: int | N
         return None
     if _code_column(ents) is None or (evs is not None and _code_column(evs) is None):
         return None
+    from engine.batch.event_columns import find_groups
+
+    probe = RawTable(ENTERPRISES, ents.path.name, ents.path.name, ents.headers, [pl.Series([], dtype=pl.String)] * len(ents.headers),
+                     pl.Series([], dtype=pl.Int64))
+    if find_groups(0, probe):
+        return None  # event columns beside the enterprise columns: the in-memory reader splits them
     return Plan(ents, evs, size, -(-ents.rows // size))
 
 
@@ -269,9 +285,8 @@ class _Appender:
         self.dtypes: dict[str, pl.DataType] = {}
 
     def append(self, table, n: int) -> None:
-        from decimal import Decimal
-
         from engine.batch.money import fen_to_decimal_text
+        from engine.batch.write import csv_ready, write_csv, yuan_decimal
 
         frame = table.frame
         first = n == 0
@@ -286,8 +301,7 @@ class _Appender:
         if self.fmt == "parquet":
             import pyarrow.parquet as pq
 
-            cent = pl.lit(Decimal("0.01"), dtype=pl.Decimal(3, 2))
-            frame = frame.with_columns([(pl.col(c).cast(pl.Decimal(20, 0)) * cent).cast(pl.Decimal(20, 2)).alias(c) for c in table.money])
+            frame = frame.with_columns([yuan_decimal(pl.col(c)).alias(c) for c in table.money])
             arrow = _plain(frame).to_arrow()
             if first:
                 self.schema = arrow.schema
@@ -296,13 +310,12 @@ class _Appender:
             if frame.height or first:
                 self.writer.write_table(arrow.cast(self.schema), row_group_size=max(frame.height, 1))
             return
-        frame = frame.with_columns([fen_to_decimal_text(pl.col(c)).alias(c) for c in table.money])
         if first:
             self.handle = self.path.open("wb")
         if self.fmt == "csv":
-            frame.write_csv(self.handle, include_bom=first, include_header=first, date_format="%Y-%m-%d")
+            write_csv(csv_ready(frame, table.money), self.handle, first)
         elif frame.height:
-            frame.write_ndjson(self.handle)
+            frame.with_columns([fen_to_decimal_text(pl.col(c)).alias(c) for c in table.money]).write_ndjson(self.handle)
 
     def close(self) -> None:
         if self.writer is not None:
@@ -399,11 +412,11 @@ def _rule_city(parts: list[pl.DataFrame], rules, lang: str) -> pl.DataFrame:
     from engine.cities import CITIES, CITY_EN
 
     frame = pl.concat(parts, how="vertical")
-    rule, title, city, entities, lines, total = frame.columns
+    rule, title, city, *counts = frame.columns
     cities = [CITY_EN.get(c, c) for c in CITIES] if lang == "en" else list(CITIES)
     order = {r.id: i for i, r in enumerate(rules.rules)}
-    grouped = frame.group_by(rule, title, city, maintain_order=True).agg(pl.col(entities).sum(), pl.col(lines).sum(),
-                                                                         pl.col(total).sum())
+    # enterprises never span chunks: their counts add up like lines and yuan
+    grouped = frame.group_by(rule, title, city, maintain_order=True).agg([pl.col(c).sum() for c in counts])
     return (grouped.with_columns(pl.col(rule).cast(pl.String).replace_strict(order, default=None, return_dtype=pl.Int64).alias("_r"),
                                  pl.col(city).cast(pl.String).replace_strict(cities, list(range(len(cities))), default=None,
                                                                              return_dtype=pl.Int64).alias("_c"))
@@ -413,11 +426,11 @@ def _rule_city(parts: list[pl.DataFrame], rules, lang: str) -> pl.DataFrame:
 # -- the run -------------------------------------------------------------------------------------------
 
 def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, workers: int | None, progress, started: float,
-        timings: dict[str, float]):
-    from engine.batch.manifest import run_part, stable_from_counts
+        timings: dict[str, float], round_=None):
+    from engine.batch.manifest import recipient_counts, run_part, stable_from_counts
     from engine.batch.money import plain_yuan
-    from engine.batch.run import BatchResult, evaluate_population
-    from engine.batch.tables import OutputTable, _Builder, output_tables
+    from engine.batch.run import BatchResult, evaluate_population, ignored_columns, round_counts, round_summary
+    from engine.batch.tables import SUMMARIES, OutputTable, TotalCounts, _Builder, add_total_row, output_tables
     from engine.batch.write import SUFFIX, _json, _remove, _write_table, publish_workbook, sha256_of
     from engine.output_safety import real_target, swap_in_folder, temporary_folder
 
@@ -434,16 +447,22 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         mark = time.perf_counter()
         keys = _keys(p)
         timings["read"] += time.perf_counter() - mark
-        appenders = {key: _Appender(key, work / (key + SUFFIX.get(fmt, ".parquet")), fmt) for key in DETAIL}
+        # a claim round's detail tables follow the others (per chunk: the to-pay list is by department within a chunk)
+        detail = DETAIL + (() if round_ is None else ("to_pay", "to_complete", "paid")
+                           + (("outside",) if round_.period is not None else ()))
+        appenders = {key: _Appender(key, work / (key + SUFFIX.get(fmt, ".parquet")), fmt) for key in detail}
         summaries: dict[str, Any] = {}
         rule_city: list[pl.DataFrame] = []
         errors: list[pl.DataFrame] = []
         rows_in = {ENTERPRISES: 0, EVENTS: 0}
         evaluated = events_counted = fallback = 0
-        counts = dict.fromkeys(("benefit_lines", "undetermined", "requirements_checked", "requirements_violated", "withheld",
+        counts = dict.fromkeys(("entities_with_money", "entities_with_support_measures", "benefit_lines", "undetermined", "requirements_checked", "requirements_violated", "withheld",
                                 "superseded"), 0)
         fen = 0
+        round_totals: dict[str, int] = {}
         notes: list[str] = []
+        column_notes: list[pl.DataFrame] = []
+        not_evaluated = dict.fromkeys((NOT_EVALUATED_ERRORS, NOT_EVALUATED_DUPLICATE), 0)
         rules_table = None
         total = p.enterprises.rows
         for k in range(p.chunks):
@@ -452,13 +471,14 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             population.check_accounting()
             timings["read"] += time.perf_counter() - mark
             mark = time.perf_counter()
-            results = evaluate_population(population, as_of, ruleset)
+            results = evaluate_population(population, as_of, ruleset, period=getattr(round_, "period", None),
+                                          ledger=getattr(round_, "ledger", None))
             timings["evaluate"] += time.perf_counter() - mark
             mark = time.perf_counter()
-            tables = {t.key: t for t in output_tables(population, results, ruleset, as_of, lang)}
+            tables = {t.key: t for t in output_tables(population, results, ruleset, as_of, lang, totals=False, round_=round_)}
             timings["tables"] += time.perf_counter() - mark
             mark = time.perf_counter()
-            for key in DETAIL:
+            for key in detail:
                 appenders[key].append(tables[key], k)
             for key in ("summary_rules", "summary_cities"):
                 summaries[key] = OutputTable(key, tables[key].title, _add(getattr(summaries.get(key), "frame", None),
@@ -480,6 +500,8 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             evaluated += population.entities.height
             events_counted += population.events.height
             fallback += int(population.entities.get_column("fallback").sum())
+            for name, value in recipient_counts(results.lines).items():  # enterprises never span chunks
+                counts[name] += value
             counts["benefit_lines"] += results.lines.height
             fen += int(results.lines.get_column("amount").sum() or 0)
             counts["undetermined"] += results.undetermined.height
@@ -487,7 +509,13 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             counts["requirements_violated"] += int((results.requirements.get_column("status") == "violated").sum())
             counts["withheld"] += results.withheld.height
             counts["superseded"] += results.superseded.height
+            if round_ is not None:
+                for name, value in round_counts(results).items():
+                    round_totals[name] = round_totals.get(name, 0) + value
             notes += population.notes
+            column_notes.append(population.column_notes)
+            for reason, n in population.not_evaluated_counts().items():
+                not_evaluated[reason] += n
             del population, results, tables
             if progress is not None:
                 progress("evaluate", min(total, (k + 1) * -(-total // p.chunks)), total)
@@ -497,20 +525,27 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         summary_city = summaries["summary_rule_city"]
         summaries["summary_rule_city"] = OutputTable(summary_city.key, summary_city.title, _rule_city(rule_city, ruleset, lang),
                                                      summary_city.money)
+        totals = TotalCounts({k: counts[k] for k in ("entities_with_money", "entities_with_support_measures")}, not_evaluated)
+        for key in SUMMARIES:
+            summaries[key] = add_total_row(summaries[key], totals, lang)
         sources = [SimpleNamespace(source=f.path.name, sheet=f.path.name) for f in (p.enterprises, p.events) if f is not None]
         all_errors = _sorted_errors(pl.concat(errors, how="vertical") if errors else pl.DataFrame(schema=ERROR_COLUMNS), sources)
         shim = SimpleNamespace(pop=SimpleNamespace(errors=all_errors), lang=lang)
         shim.table = lambda key, frame, money=(): _Builder.table(shim, key, frame, money)
         errors_table = _Builder.errors(shim)
-        order = ["summary_rules", "summary_cities", "summary_rule_city", *DETAIL, "errors", "rules"]
+        shim.pop.column_notes = pl.concat(column_notes).unique(maintain_order=True)  # chunks share their headers
+        notes_table = _Builder.notes(shim)
+        order = ["summary_rules", "summary_cities", "summary_rule_city", *detail, "errors", "notes", "rules"]
         entries = [appenders[key] if key in appenders else
-                   {"errors": errors_table, "rules": rules_table}.get(key) or summaries[key] for key in order]
+                   {"errors": errors_table, "notes": notes_table, "rules": rules_table}.get(key) or summaries[key]
+                   for key in order]
         rejected = all_errors.select("table", "_t", "_p").unique()
         accounted = {ENTERPRISES: evaluated + int((rejected["table"] == ENTERPRISES).sum()),
                      EVENTS: events_counted + int((rejected["table"] == EVENTS).sum())}
         rows = {"in": dict(rows_in), "accounted": accounted, "balanced": accounted == rows_in,
-                "enterprises_evaluated": evaluated, "events_counted": events_counted,
-                "rows_with_errors": all_errors.select("_t", "_p").unique().height, "error_messages": all_errors.height,
+                "enterprises_evaluated": evaluated, "enterprises_not_evaluated": not_evaluated, "events_counted": events_counted,
+                "rows_with_errors": all_errors.filter(pl.col("table") != MERGED).select("_t", "_p").unique().height,
+                "error_messages": all_errors.height,
                 "evaluated_by_per_profile_engine": fallback}
         result_counts = {**counts, "total_yuan": plain_yuan(fen)}
         inputs = [f.path for f in (p.enterprises, p.events) if f is not None]
@@ -519,6 +554,8 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         def build(outputs: list[dict]) -> dict:
             timings["write"] += time.perf_counter() - mark
             manifest["stable"] = stable_from_counts(inputs, rows, result_counts, notes, ruleset, as_of, fmt, lang, outputs)
+            if round_ is not None:
+                manifest["stable"]["round"] = round_summary(round_, round_totals)
             manifest["run"] = run_part(timings, time.perf_counter() - started, workers)
             return manifest
 
@@ -556,4 +593,5 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         _remove(work)
     timings["total"] = time.perf_counter() - started
     error_rows = rows["rows_with_errors"]
-    return BatchResult(out, files, manifest, rows_in, accounted, error_rows, timings)
+    return BatchResult(out, files, manifest, rows_in, accounted, error_rows, timings,
+                       ignored_columns(shim.pop.column_notes))

@@ -80,6 +80,8 @@ def enterprises(n: int, seed: int = 20191231, city_weights: dict[str, int] | Non
         "invention_patents_held": _maybe(rng, [int(rng.expovariate(0.3)) for _ in range(n)], 0.1),
     }
     data["blacklisted_on"] = [_START + timedelta(days=rng.randrange(_DAYS)) if b else None for b in data["blacklisted"]]
+    # Any kind of patent: at least the invention patents, or unknown.
+    data["patents_held"] = _maybe(rng, [(i or 0) + int(rng.expovariate(0.2)) for i in data["invention_patents_held"]], 0.3)
     types = {spec.name: _dtype(spec) for spec in schema.ENTITY_FIELDS}
     return pl.DataFrame(data, schema={name: types[name] for name in data})
 

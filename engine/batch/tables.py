@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 
 from engine import schema
 from engine.batch.columnar import REASONS, Results
-from engine.batch.read import Population
+from engine.batch.read import NOT_EVALUATED_DUPLICATE, NOT_EVALUATED_ERRORS, Population
 from engine.cities import CITIES, CITY_EN
 from engine.evaluate import missing_fact
+from engine.profile import NO_IP_MEANS_NO_PATENTS, NO_PATENTS_MEANS_NO_INVENTIONS
 from engine.rulebook import RuleSet
 from engine.vocabulary import SIZE_CLASSES
 
@@ -43,6 +45,7 @@ TITLES = {
     "withheld": ("取消", "Withheld"),
     "superseded": ("被替代", "Superseded"),
     "errors": ("错误", "Errors"),
+    "notes": ("说明", "Notes"),
     "rules": ("规则出处", "Rules"),
 }
 
@@ -60,7 +63,8 @@ HEADERS = {
     "withheld_lines": ("取消条数", "withheld lines"), "withheld_total": ("取消金额（元）", "withheld (yuan)"),
     "superseded_lines": ("被替代条数", "superseded lines"), "undetermined": ("待定条数", "undetermined"),
     "violations": ("未达标条数", "violations"), "shortfall_total": ("差额合计（元）", "total shortfall (yuan)"),
-    "entities_evaluated": ("评估企业数", "entities evaluated"), "entities_paid": ("获补贴企业数", "entities with benefits"),
+    "entities_evaluated": ("评估企业数", "entities evaluated"), "entities_money": ("获资金补贴企业数", "entities receiving money"),
+    "entities_support": ("获支持措施企业数（无具体金额）", "entities receiving support measures (no amount)"),
     "size_class": ("企业规模", "size class"), "size_source": ("规模来源", "size class source"),
     "events": ("计入事件数", "events counted"), "ignored": ("评估日后事件数", "events after as-of"),
     "event_errors": ("有错误的事件行", "refused event rows"), "notes": ("说明", "notes"),
@@ -70,16 +74,106 @@ HEADERS = {
     "exclusion_title": ("取消依据", "exclusion"), "by_rule": ("替代规则编号", "paid instead by rule"),
     "by_title": ("替代规则", "paid instead by"), "column": ("列", "column"), "field": ("字段", "field"), "value": ("值", "value"),
     "message": ("问题", "problem"), "action": ("处理", "what happened"), "window_from": ("生效日期", "in force from"),
-    "window_to": ("失效日期", "in force to"), "tags": ("标签", "tags"),
+    "window_to": ("失效日期", "in force to"), "tags": ("标签", "tags"), "once_key": ("一次性键", "once_key"),
+    "evaluation": ("评估状态", "evaluation"),
+    "not_evaluated_errors": ("未评估企业数（有错误）", "not evaluated (errors)"),
+    "not_evaluated_duplicate": ("未评估企业数（信用代码重复）", "not evaluated (duplicate credit code)"),
+    # a claim round's columns and tables (engine.batch.round_tables)
+    "paid_status": ("兑现状态", "claim status"), "round_name": ("兑现批次", "paid in round"),
+    "recorded_at": ("记录时间", "recorded at"), "paid_amount": ("已兑现金额（元）", "amount paid (yuan)"),
+    "paid_rule": ("兑现规则编号", "paid under rule"), "paid_lines": ("已兑现条数", "lines already paid"),
+    "paid_total": ("已兑现金额合计（元）", "already paid (yuan)"), "outside": ("申报期外事件数", "events outside the period"),
+    "request": ("补充材料通知", "request to the enterprise"),
+}
+# the tables only a claim round writes (``--period`` / ``--ledger``), before the errors table
+ROUND_TITLES = {
+    "to_pay": ("待兑现", "To pay"),
+    "to_complete": ("需补充材料", "Missing facts"),
+    "paid": ("已兑现", "Already paid"),
+    "outside": ("申报期外事件", "Outside the period"),
 }
 
+# 企业汇总's evaluation column, and the rows summaries add (see ``add_total_row``)
+EVALUATION = {None: ("已评估", "evaluated"),
+              NOT_EVALUATED_ERRORS: ("未评估：有错误（见“错误”表）", "not evaluated: errors (see the errors table)"),
+              NOT_EVALUATED_DUPLICATE: ("未评估：统一社会信用代码重复（见“错误”表）",
+                                        "not evaluated: duplicate credit code (see the errors table)")}
+TOTAL_LABEL = ("合计", "total")
+CITY_NOT_READ = ("（所在城市未能读取）", "(city not read)")
+SUMMARIES = ("summary_rules", "summary_cities", "summary_rule_city")
 
-def output_tables(population: Population, results: Results, rules: RuleSet, as_of: date, lang: str = "zh") -> list[OutputTable]:
-    """Every output table, in sheet order."""
+
+def output_tables(population: Population, results: Results, rules: RuleSet, as_of: date, lang: str = "zh",
+                  totals: bool = True, round_: Any = None) -> list[OutputTable]:
+    """Every output table, in sheet order; with a claim round (``engine.batch.run.Round``) also its own tables
+    (``engine.batch.round_tables``). ``totals=False`` leaves out the summaries' total rows (the chunked path adds
+    chunks' summaries up and then calls ``add_total_row`` itself)."""
     builder = _Builder(population, results, rules, as_of, lang)
-    return [builder.summary_rules(), builder.summary_cities(), builder.summary_rule_city(), builder.lines(),
-            builder.entities(), builder.undetermined(), builder.requirements(), builder.withheld(), builder.superseded(),
-            builder.errors(), builder.rules_table()]
+    tables = [builder.summary_rules(), builder.summary_cities(), builder.summary_rule_city(), builder.lines(),
+              builder.entities(), builder.undetermined(), builder.requirements(), builder.withheld(), builder.superseded(),
+              builder.errors(), builder.notes(), builder.rules_table()]
+    if round_ is not None:  # its columns join the summaries row by row, so before the total rows
+        from engine.batch.round_tables import round_tables
+
+        tables = round_tables(builder, tables, round_)
+    if totals:
+        from engine.batch.manifest import recipient_counts
+
+        counts = TotalCounts(recipient_counts(results.lines), population.not_evaluated_counts())
+        tables = [add_total_row(t, counts, lang) if t.key in SUMMARIES else t for t in tables]
+    return tables
+
+
+@dataclass
+class TotalCounts:
+    """What a summary's total row says beyond column sums: distinct enterprises with money / support measures
+    (``manifest.recipient_counts``) and enterprise rows not evaluated by reason (``Population.not_evaluated_counts``)."""
+
+    recipients: dict[str, int]
+    not_evaluated: dict[str, int]
+
+
+def not_evaluated_note(not_evaluated: dict[str, int], lang: str) -> str:
+    """"All rules; N enterprises not evaluated (X with errors, Y duplicate codes), not counted here" in zh or en."""
+    errors, duplicates = not_evaluated[NOT_EVALUATED_ERRORS], not_evaluated[NOT_EVALUATED_DUPLICATE]
+    if lang == "en":
+        if not errors + duplicates:
+            return "all rules; every enterprise row was evaluated"
+        return (f"all rules; {errors + duplicates} enterprise row(s) not evaluated ({errors} with errors, {duplicates} with "
+                "a duplicate credit code) and not counted here: see the errors table")
+    if not errors + duplicates:
+        return "全部规则；全部企业行均已评估"
+    return f"全部规则；另有 {errors + duplicates} 个企业行未评估（有错误 {errors} 行，信用代码重复 {duplicates} 行），未计入本表，见“错误”表"
+
+
+def add_total_row(table: OutputTable, counts: TotalCounts, lang: str) -> OutputTable:
+    """``table`` (a summary) plus a last row "合计": integer columns added up, except the enterprise counts of the
+    rule summaries (an enterprise paid under two rules is one enterprise: ``counts.recipients``); the rule
+    summaries' title cell says how many enterprise rows were not evaluated and why."""
+    i = 1 if lang == "en" else 0
+    frame = table.frame
+    frame = frame.with_columns([pl.col(c).cast(pl.String) for c, d in frame.schema.items() if isinstance(d, (pl.Enum, pl.Categorical))])
+    distinct = {HEADERS["entities_money"][i]: counts.recipients["entities_with_money"],
+                HEADERS["entities_support"][i]: counts.recipients["entities_with_support_measures"]}
+    row: dict[str, object] = {}
+    for name, dtype in frame.schema.items():
+        if dtype.is_integer():
+            row[name] = distinct[name] if table.key != "summary_cities" and name in distinct else int(frame.get_column(name).sum())
+        else:
+            row[name] = None
+    first = frame.columns[0]
+    row[first] = TOTAL_LABEL[i]
+    if table.key != "summary_cities":
+        row[HEADERS["title"][i]] = not_evaluated_note(counts.not_evaluated, lang)
+    total = pl.DataFrame([row], schema=frame.schema)
+    return OutputTable(table.key, table.title, pl.concat([frame, total], how="vertical"), table.money)
+
+
+def recipients() -> list[pl.Expr]:
+    """Per group of benefit lines: enterprises with money (a line with an amount > 0) and enterprises with a
+    support measure (a line whose text states no amount); one enterprise may be both."""
+    return [pl.col("eid").filter(pl.col("amount") > 0).n_unique().alias("entities_money"),
+            pl.col("eid").filter(pl.col("amount").is_null()).n_unique().alias("entities_support")]
 
 
 def _enums(frame: pl.DataFrame, *names: str) -> pl.DataFrame:
@@ -133,7 +227,7 @@ class _Builder:
 
     def table(self, key: str, frame: pl.DataFrame, money: tuple[str, ...] = ()) -> OutputTable:
         i = 1 if self.lang == "en" else 0
-        return OutputTable(key, TITLES[key][i], frame.rename({c: HEADERS[c][i] for c in frame.columns}),
+        return OutputTable(key, (TITLES.get(key) or ROUND_TITLES[key])[i], frame.rename({c: HEADERS[c][i] for c in frame.columns}),
                            tuple(HEADERS[m][i] for m in money))
 
     def detailed(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -152,7 +246,7 @@ class _Builder:
         frame = self.detailed(self.res.lines).select(
             "credit_code", "name", "city", "rule", "title", "event_type", "event_date", "event_ref", "event_no", "amount",
             pl.when(pl.col("amount").is_null()).then(_enum_lit(self.zh_en("文件未规定具体金额", "no amount stated in the text")))
-            .alias("amount_note"), "calculation", pl.col(caveat).alias("caveat"), "citation")
+            .alias("amount_note"), "calculation", pl.col(caveat).alias("caveat"), "citation", "once_key")
         return self.table("lines", frame, ("amount",))
 
     def undetermined(self) -> OutputTable:
@@ -194,7 +288,9 @@ class _Builder:
             "calculation", "by_rule", "by_title")
         return self.table("superseded", frame, ("amount",))
 
-    def entities(self) -> OutputTable:
+    def entities(self, more: pl.DataFrame | None = None, money: tuple[str, ...] = ()) -> OutputTable:
+        """One row per enterprise row of the input; ``more``: more columns by ``eid`` for the evaluated ones
+        (a claim round's), empty for the rows not evaluated."""
         counts = [
             self.res.undetermined.group_by("eid").len().rename({"len": "undetermined"}),
             self.res.requirements.filter(pl.col("status") == "violated").group_by("eid").len().rename({"len": "violations"}),
@@ -208,19 +304,32 @@ class _Builder:
         derived_note = self.zh_en("企业规模按工信部联企业〔2011〕300号推定", "size class derived under 工信部联企业〔2011〕300号")
         kind_note = self.zh_en("主体类型按信用代码前两位“91”推定为企业", "kind of entity derived as enterprise from credit code prefix 91")
         city = pl.col("city").replace_strict(CITY_EN, default=pl.col("city")) if self.lang == "en" else pl.col("city")
+        evaluation = {k: v[1] if self.lang == "en" else v[0] for k, v in EVALUATION.items()}
         frame = frame.select(
-            "source", "sheet", "row", "credit_code", "name", city.alias("city"),
+            "_t", "_p", "eid", "source", "sheet", "row", "credit_code", "name", city.alias("city"),
+            pl.lit(evaluation[None]).alias("evaluation"),
             pl.col("size_class").replace_strict(sizes, default=pl.col("size_class")).alias("size_class"),
             pl.when(pl.col("size_class_derived")).then(pl.lit(self.zh_en("推定", "derived")))
             .when(pl.col("size_class").is_not_null()).then(pl.lit(self.zh_en("填报", "given"))).alias("size_source"),
             pl.col("lines").fill_null(0), pl.col("total").fill_null(0),
             *[pl.col(c).fill_null(0).cast(pl.Int64) for c in ("undetermined", "violations", "withheld_lines")],
-            (pl.col("_events").fill_null(0) - pl.col("ignored").fill_null(0)).cast(pl.Int64).alias("events"),
+            (pl.col("_events").fill_null(0) - pl.col("ignored").fill_null(0) - pl.col("merged").fill_null(0)).cast(pl.Int64)
+            .alias("events"),
             pl.col("ignored").fill_null(0), pl.col("event_errors").fill_null(0).cast(pl.Int64),
             pl.concat_str([pl.when(pl.col("size_class_derived")).then(pl.lit(derived_note)),
                            pl.when(pl.col("entity_kind_derived")).then(pl.lit(kind_note)),
+                           pl.when(pl.col("patents_held_derived")).then(pl.lit(self.zh_en(*NO_IP_MEANS_NO_PATENTS))),
+                           pl.when(pl.col("invention_patents_held_derived")).then(
+                               pl.lit(self.zh_en(*NO_PATENTS_MEANS_NO_INVENTIONS))),
                            pl.col("warning")], separator="；", ignore_nulls=True).replace("", None).alias("notes"))
-        return self.table("entities", frame, ("total",))
+        # every enterprise row of the input, in input order: the ones not evaluated say why, with empty counts
+        skipped = self.pop.not_evaluated.select(
+            "_t", "_p", "source", "sheet", "row", "credit_code", "name", city.alias("city"),
+            pl.col("reason").replace_strict({k: v for k, v in evaluation.items() if k is not None}).alias("evaluation"))
+        if more is not None:
+            frame = frame.join(more, on="eid", how="left", maintain_order="left")
+        frame = pl.concat([frame.drop("eid"), skipped], how="diagonal_relaxed").sort("_t", "_p").drop("_t", "_p")
+        return self.table("entities", frame, ("total", *money))
 
     def errors(self) -> OutputTable:
         i = "en" if self.lang == "en" else "zh"
@@ -228,12 +337,18 @@ class _Builder:
                                        pl.col(f"action_{i}").alias("action"))
         return self.table("errors", frame)
 
+    def notes(self) -> OutputTable:
+        """Every input column not read as it stands: ignored (and why), or read as an event field."""
+        i = "en" if self.lang == "en" else "zh"
+        frame = self.pop.column_notes.select("source", "sheet", "column", pl.col(f"action_{i}").alias("action"),
+                                             pl.col(f"reason_{i}").alias("reason"))
+        return self.table("notes", frame)
+
     # -- summaries -------------------------------------------------------------------------------
     def summary_rules(self) -> OutputTable:
         res = self.res
         parts = [
-            res.lines.group_by("rule").agg(pl.len().alias("lines"), pl.col("eid").n_unique().alias("entities"),
-                                           pl.col("amount").sum().alias("total")),
+            res.lines.group_by("rule").agg(pl.len().alias("lines"), *recipients(), pl.col("amount").sum().alias("total")),
             res.withheld.group_by("rule").agg(pl.len().alias("withheld_lines"), pl.col("amount").sum().alias("withheld_total")),
             res.superseded.group_by("rule").agg(pl.len().alias("superseded_lines")),
             res.undetermined.group_by("rule").agg(pl.len().alias("undetermined")),
@@ -243,7 +358,7 @@ class _Builder:
         frame = self.rule_info.filter(pl.col("kind") != "derived").select("rule", "title", "kind", "document", "number")
         for part in parts:
             frame = frame.join(part, on="rule", how="left", maintain_order="left")
-        counts = ("lines", "entities", "total", "withheld_lines", "withheld_total", "superseded_lines", "undetermined",
+        counts = ("lines", "entities_money", "entities_support", "total", "withheld_lines", "withheld_total", "superseded_lines", "undetermined",
                   "violations", "shortfall_total")
         frame = frame.with_columns([pl.col(c).fill_null(0).cast(pl.Int64) for c in counts])
         kinds = {"benefit": self.zh_en("补贴/支持", "benefit"), "requirement": self.zh_en("要求", "requirement"),
@@ -256,11 +371,15 @@ class _Builder:
 
     def summary_cities(self) -> OutputTable:
         res = self.res
-        cities = pl.DataFrame({"city": list(CITIES)})
+        not_read = CITY_NOT_READ[1 if self.lang == "en" else 0]
+        cities = pl.DataFrame({"city": [*CITIES, not_read]})
+        skipped = self.pop.not_evaluated.with_columns(pl.col("city").fill_null(not_read))
         parts = [
             self.pop.entities.group_by("city").agg(pl.len().alias("entities_evaluated")),
-            self.by_city(res.totals).filter(pl.col("lines") > 0).group_by("city").agg(pl.len().alias("entities_paid")),
-            self.by_city(res.lines).group_by("city").agg(pl.len().alias("lines"), pl.col("amount").sum().alias("total")),
+            skipped.group_by("city").agg((pl.col("reason") == NOT_EVALUATED_ERRORS).sum().alias("not_evaluated_errors"),
+                                         (pl.col("reason") == NOT_EVALUATED_DUPLICATE).sum().alias("not_evaluated_duplicate")),
+            self.by_city(res.lines).group_by("city").agg(*recipients(), pl.len().alias("lines"),
+                                                         pl.col("amount").sum().alias("total")),
             self.by_city(res.undetermined).group_by("city").agg(pl.len().alias("undetermined")),
             self.by_city(res.requirements).filter(pl.col("status") == "violated").group_by("city").agg(pl.len().alias("violations")),
             self.by_city(res.withheld).group_by("city").agg(pl.len().alias("withheld_lines"),
@@ -269,20 +388,21 @@ class _Builder:
         frame = cities
         for part in parts:
             frame = frame.join(part, on="city", how="left", maintain_order="left")
-        counts = ("entities_evaluated", "entities_paid", "lines", "total", "undetermined", "violations", "withheld_lines",
+        counts = ("entities_evaluated", "not_evaluated_errors", "not_evaluated_duplicate", "entities_money", "entities_support", "lines", "total", "undetermined", "violations", "withheld_lines",
                   "withheld_total")
         frame = frame.with_columns([pl.col(c).fill_null(0).cast(pl.Int64) for c in counts])
         if self.lang == "en":
-            frame = frame.with_columns(pl.col("city").replace_strict(CITY_EN))
+            frame = frame.with_columns(pl.col("city").replace_strict(CITY_EN, default=pl.col("city")))
         return self.table("summary_cities", frame, ("total", "withheld_total"))
 
     def summary_rule_city(self) -> OutputTable:
         grouped = self.by_city(self.res.lines).group_by("rule_pos", "rule", "city").agg(
-            pl.len().alias("lines"), pl.col("eid").n_unique().alias("entities"), pl.col("amount").sum().alias("total"))
+            *recipients(), pl.len().alias("lines"), pl.col("amount").sum().alias("total"))
         city_order = pl.DataFrame({"city": list(CITIES), "_c": list(range(len(CITIES)))})
         frame = (grouped.join(city_order, on="city", how="left").sort("rule_pos", "_c")
                  .join(self.rule_info.select("rule", "title"), on="rule", how="left", maintain_order="left")
-                 .select("rule", "title", "city", pl.col("entities").cast(pl.Int64), pl.col("lines").cast(pl.Int64),
+                 .select("rule", "title", "city", pl.col("entities_money").cast(pl.Int64),
+                         pl.col("entities_support").cast(pl.Int64), pl.col("lines").cast(pl.Int64),
                          pl.col("total").fill_null(0).cast(pl.Int64)))
         if self.lang == "en":
             frame = frame.with_columns(pl.col("city").replace_strict(CITY_EN))

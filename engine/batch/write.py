@@ -3,8 +3,11 @@
 * ``xlsx``: one workbook, one sheet per table (a table longer than Excel's 1,048,576 rows continues on
   "<sheet> (2)", …), written by xlsxwriter in constant_memory mode with fixed document properties, so
   the same input gives the same bytes. Money in yuan with two decimals (number cells), dates as dates.
-* ``csv`` (UTF-8 with BOM, so Excel opens it), ``parquet`` (money as decimal(20,2)), ``jsonl`` (money as
-  exact decimal strings): one file per table in an output folder.
+* ``csv`` (UTF-8 with BOM, so Excel opens it; money as exact decimal numbers), ``parquet`` (money as
+  decimal(20,2)), ``jsonl`` (money as exact decimal strings): one file per table in an output folder.
+
+Text that a spreadsheet could read as a formula (``=HYPERLINK(…)``) is a string cell in xlsx and is
+neutralised in csv (``engine.spreadsheet_text``); parquet and jsonl carry it as read.
 
 Atomic (``engine.output_safety``): a file is written to a temporary file beside its target and moved into
 place with ``os.replace``; a folder is built as a temporary sibling and swapped in, so an interrupted run
@@ -30,6 +33,7 @@ from engine.batch.tables import OutputTable
 from engine.output_safety import atomic_file as _atomic_file
 from engine.output_safety import real_target, swap_in_folder, temporary_folder
 from engine.output_safety import remove_temporary as _remove
+from engine.spreadsheet_text import WORKBOOK_OPTIONS, csv_text_expr
 
 EXCEL_MAX_ROWS = 1_048_576
 FIXED_TIME = datetime(2000, 1, 1, 0, 0, 0)  # workbook creation date: fixed, so re-runs are byte-identical
@@ -113,16 +117,35 @@ def _json(data: dict) -> str:
 def _write_table(table: OutputTable, path: Path, fmt: str) -> None:
     frame = table.frame
     if fmt == "parquet":
-        # fen × 0.01 in decimal arithmetic: the exact yuan value, without going through text
-        cent = pl.lit(Decimal("0.01"), dtype=pl.Decimal(3, 2))
-        frame = frame.with_columns([(pl.col(c).cast(pl.Decimal(20, 0)) * cent).cast(pl.Decimal(20, 2)).alias(c) for c in table.money])
+        frame = frame.with_columns([yuan_decimal(pl.col(c)).alias(c) for c in table.money])
         frame.write_parquet(path, compression="zstd", compression_level=1, statistics=True)  # level 1: faster, ~2 % larger
         return
-    frame = frame.with_columns([fen_to_decimal_text(pl.col(c)).alias(c) for c in table.money])
     if fmt == "csv":
-        frame.write_csv(path, include_bom=True, date_format="%Y-%m-%d")
-    else:
-        frame.write_ndjson(path)
+        with path.open("wb") as handle:
+            write_csv(csv_ready(frame, table.money), handle, first=True)
+        return
+    frame.with_columns([fen_to_decimal_text(pl.col(c)).alias(c) for c in table.money]).write_ndjson(path)
+
+
+def yuan_decimal(fen: pl.Expr) -> pl.Expr:
+    """Integer fen → exact yuan as decimal(20,2) (fen × 0.01 in decimal arithmetic, never through float)."""
+    return (fen.cast(pl.Decimal(20, 0)) * pl.lit(Decimal("0.01"), dtype=pl.Decimal(3, 2))).cast(pl.Decimal(20, 2))
+
+
+def csv_ready(frame: pl.DataFrame, money: tuple[str, ...]) -> pl.DataFrame:
+    """A table as its CSV carries it: money as exact decimal numbers, every text column neutralised so that
+    no cell can be read as a formula (numbers, dates and yes/no are not text and stay as they are)."""
+    text_types = (pl.String, pl.Categorical, pl.Enum)
+    return frame.with_columns(
+        [yuan_decimal(pl.col(c)).alias(c) for c in money]
+        + [csv_text_expr(pl.col(c).cast(pl.String)).alias(c) for c, dtype in frame.schema.items()
+           if c not in money and isinstance(dtype, text_types)])
+
+
+def write_csv(frame: pl.DataFrame, handle, first: bool) -> None:
+    """Append ``frame`` to an open CSV file (the BOM and header with the first part). Every text field is
+    quoted (OWASP): a separator inside a name cannot open a new cell."""
+    frame.write_csv(handle, include_bom=first, include_header=first, date_format="%Y-%m-%d", quote_style="non_numeric")
 
 
 # -- xlsx ------------------------------------------------------------------------------------------
@@ -131,8 +154,7 @@ def new_workbook(path: Path):
     """A constant-memory workbook with fixed properties (byte-stable) and the header/money/date formats."""
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                               "strings_to_formulas": False, "strings_to_urls": False,
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, **WORKBOOK_OPTIONS,
                                                "default_date_format": "yyyy-mm-dd"})
     workbook.set_properties({"title": WORKBOOK_TITLE, "author": "huiqi", "created": FIXED_TIME})
     header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})

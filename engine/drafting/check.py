@@ -12,7 +12,7 @@ do not.
 | window outside document | error | a rule's own ``effective_from``/``effective_to`` lies outside its document's window |
 | quote not found | error | a rule's or a parameter step's quote is not in the cited source (all whitespace removed) |
 | missing source file | error | the document's ``source`` is not in the sources folder |
-| sources not found | warning | no sources folder: quotes were not checked |
+| sources not found | error | no sources folder (``--sources``, the rule base's ``sources/``, or the shipped texts) |
 | contradiction | error | the rule's conditions, with the document's territory and window, can never all be true |
 | always true | warning | a condition can never be false once its fields are known |
 | implied / duplicate | warning | a condition follows from another condition of the same rule (or from the territory/window) |
@@ -56,20 +56,23 @@ class CheckResult:
 
 # -- finding things ------------------------------------------------------------------------------
 
-def repo_dir() -> Path:
-    """The source checkout (or installed package folder) this engine runs from."""
-    return Path(__file__).resolve().parents[2]
+SOURCES_FOLDER = "sources"  # the source texts ship beside the rule files: rules/sources/<file>.txt
+
+
+def shipped_sources_dir() -> Path:
+    """The source texts of the shipped rule base (``engine/_rules/sources`` installed, ``rules/sources`` in a checkout)."""
+    return default_rules_dir() / SOURCES_FOLDER
 
 
 def find_sources(rules_path: Path, given: str | Path | None = None) -> Path | None:
-    """The folder of source texts: ``given``, else ``<repo>/../shared/seeds`` (the repo of the engine, or
-    any folder above the rules); None when none exists."""
+    """The folder of source texts: ``given``; else the ``sources`` folder of the rule base at ``rules_path``
+    (beside its files, or one level up for a single file); else the shipped texts. None when there is none,
+    which the checker reports as an error: quotes are always checked."""
     if given is not None:
         path = Path(given)
         return path if path.is_dir() else None
-    candidates = [repo_dir().parent / "shared" / "seeds"]
-    candidates += [parent.parent / "shared" / "seeds" for parent in rules_path.resolve().parents]
-    for candidate in candidates:
+    base = rules_path if rules_path.is_dir() else rules_path.parent
+    for candidate in (base / SOURCES_FOLDER, base.parent / SOURCES_FOLDER, shipped_sources_dir()):
         if candidate.is_dir():
             return candidate
     return None
@@ -132,10 +135,9 @@ def check_rules(path: str | Path | None = None, as_of: date | None = None,
     if ruleset is not None:
         checker = _Checker(ruleset, root, as_of, source_dir)
         if source_dir is None:
-            shown = str(sources) if sources is not None else str(repo_dir().parent / "shared" / "seeds")
-            problems.append(Problem(str(root), f"找不到原文目录（{shown}），未核对引文；可用 --sources 指定",
-                                    f"source folder not found ({shown}): quotes were not checked; use --sources",
-                                    severity="warning"))
+            shown = str(sources) if sources is not None else str(shipped_sources_dir())
+            problems.append(Problem(str(root), f"找不到原文目录（{shown}），无法核对引文；可用 --sources 指定",
+                                    f"source folder not found ({shown}): quotes cannot be checked; use --sources"))
         problems.extend(checker.run())
     return CheckResult(tuple(_dedupe(problems)), ruleset, source_dir)
 
@@ -283,7 +285,7 @@ class _Checker:
         for condition in conditions_of(self.rules, rule):
             if condition.implicit:
                 found.append((condition.tree, condition.expression, None, True))
-        for index, (text, tree) in enumerate(zip(rule.conditions, rule.trees)):
+        for index, (text, tree) in enumerate(zip(rule.written, rule.trees)):
             parts = flatten(tree)
             for part in parts:
                 found.append((part, text if len(parts) == 1 else expression(part), index, False))
@@ -292,7 +294,7 @@ class _Checker:
     def condition_line(self, rule: Rule, index: int | None) -> int | None:
         if index is None:
             return rule.line
-        return self.files.line(self.doc_path(rule), _condition_needles(rule.conditions[index]), rule.line)
+        return self.files.line(self.doc_path(rule), _condition_needles(rule.written[index]), rule.line)
 
     def implicit_words(self, text: str) -> tuple[str, str]:
         if text.startswith("city"):

@@ -7,7 +7,16 @@ import json
 import sys
 from pathlib import Path
 
-from engine.cli import EXIT_BAD_INPUT, EXIT_BAD_RULES, EXIT_OK, EXIT_USAGE, CliError, as_of_date, load_ruleset
+from engine.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_BAD_RULES,
+    EXIT_OK,
+    EXIT_ROW_ERRORS,
+    EXIT_USAGE,
+    CliError,
+    as_of_date,
+    load_ruleset,
+)
 from engine.output_safety import atomic_file
 from engine.rulebook import default_rules_dir
 
@@ -17,7 +26,7 @@ def register(commands, rules_commands) -> None:
     check = rules_commands.add_parser("check", help="static checks of a rule base / 规则静态检查")
     check.add_argument("path", nargs="?", default=None, help="rules folder or file (default: the shipped rules)")
     check.add_argument("--as-of", type=as_of_date, default=None, help="also warn about what has expired by this date")
-    check.add_argument("--sources", default=None, help="folder of source texts (default: <repo>/../shared/seeds)")
+    check.add_argument("--sources", default=None, help="folder of source texts (default: the rules' sources/ folder, else the shipped texts)")
     check.add_argument("--lang", choices=("zh", "en"), default="zh")
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.set_defaults(handler=run_check)
@@ -106,7 +115,8 @@ def run_diff_command(args: argparse.Namespace) -> int:
         raise CliError("评估对象中没有可读取的主体 / no readable entity in the population:\n" + "\n".join(population.errors),
                        EXIT_BAD_INPUT)
     report = run_diff(base, proposed, population.profiles, args.as_of, population.labels, population.errors,
-                      label_of(args.base), label_of(args.proposed), Path(args.population).name, args.backend, lang=args.lang)
+                      label_of(args.base), label_of(args.proposed), Path(args.population).name, args.backend, lang=args.lang,
+                      rows_in=population.rows_in, rows_not_read=population.rows_not_read)
     text = render_terminal(report, args.lang)
     for output in args.output:
         lower = output.lower()
@@ -123,4 +133,8 @@ def run_diff_command(args: argparse.Namespace) -> int:
             _write_text(output, render_html(report, args.lang))
         print(f"{'已写入' if args.lang == 'zh' else 'wrote'} {output}", file=sys.stderr)
     sys.stdout.write(text)
+    if report.has_row_errors:  # as huiqi batch: the report is written, but it leaves rows out
+        print("部分行无法读取，未计入报告（见“无法读取的行”）/ some rows could not be read and are not in the report",
+              file=sys.stderr)
+        return EXIT_ROW_ERRORS
     return EXIT_OK

@@ -208,6 +208,23 @@ class DiffReport:
     entities: list[EntityRow]
     changes: list[RuleChange]
     parameter_changes: list[RuleChange]
+    # input rows and rows not evaluated (enterprises) / not counted (events), per table kind
+    rows_in: dict[str, int] = field(default_factory=dict)
+    rows_not_read: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def has_row_errors(self) -> bool:
+        """Some input row could not be read: ``huiqi diff`` then exits 5, as ``huiqi batch`` does."""
+        return bool(self.row_errors) or any(self.rows_not_read.values())
+
+    def accounting(self, lang: str = "zh") -> str:
+        """"未评估的企业行 108 / 451 · 未计入的事件行 12 / 900" (rows not read out of rows in)."""
+        w = WORDS[lang]
+        entities_in = self.rows_in.get("enterprises", self.evaluated + self.rows_not_read.get("enterprises", 0))
+        text = f"{w['not_evaluated']} {self.rows_not_read.get('enterprises', 0)} / {entities_in}"
+        if self.rows_in.get("events"):
+            text += f" · {w['events_not_counted']} {self.rows_not_read.get('events', 0)} / {self.rows_in['events']}"
+        return f"{text} · {w['error_messages']} {len(self.row_errors)}"
 
     @property
     def before_total(self) -> Decimal:
@@ -231,8 +248,12 @@ def _per_rule(result) -> dict[str, tuple[int, Decimal]]:
 def run_diff(base: RuleSet, proposed: RuleSet, profiles: list[Profile], as_of: date, labels: list[str] | None = None,
              row_errors: list[str] | None = None, base_label: str = "base", proposed_label: str = "proposed",
              population_label: str = "", backend: str = "durable",
-             progress: Callable[[int], None] | None = None, lang: str = "zh") -> DiffReport:
-    """Evaluate every profile under both rule sets and add up the differences."""
+             progress: Callable[[int], None] | None = None, lang: str = "zh", rows_in: dict[str, int] | None = None,
+             rows_not_read: dict[str, int] | None = None) -> DiffReport:
+    """Evaluate every profile under both rule sets and add up the differences.
+
+    ``rows_in`` / ``rows_not_read``: input rows and rows that could not be read, per table kind
+    (``engine.drafting.population.Population``), reported beside the evaluated count."""
     changes, parameter_changes = compare_rules(base, proposed, lang)
     status = {c.rule_id: c.status for c in changes}
     rows: dict[str, RuleRow] = {}
@@ -269,7 +290,8 @@ def run_diff(base: RuleSet, proposed: RuleSet, profiles: list[Profile], as_of: d
     rule_rows = [r for r in rows.values() if r.before_count or r.after_count or r.status != "same"]
     rule_rows.sort(key=lambda r: (-abs(r.change_yuan), -abs(r.change_count), r.rule_id))
     return DiffReport(base_label, proposed_label, base.fingerprint, proposed.fingerprint, as_of, population_label,
-                      len(profiles), list(row_errors or []), rule_rows, entities, changes, parameter_changes)
+                      len(profiles), list(row_errors or []), rule_rows, entities, changes, parameter_changes,
+                      dict(rows_in or {}), dict(rows_not_read or {}))
 
 
 # -- words ---------------------------------------------------------------------------------------
@@ -277,7 +299,8 @@ def run_diff(base: RuleSet, proposed: RuleSet, profiles: list[Profile], as_of: d
 WORDS = {
     "zh": {
         "title": "规则修改影响分析", "base": "现行规则", "proposed": "拟议规则", "as_of": "评估日", "population": "评估对象",
-        "evaluated": "已评估主体", "row_errors": "无法读取的行", "rules": "各规则受益情况", "rule": "规则",
+        "evaluated": "已评估主体", "row_errors": "无法读取的行", "not_evaluated": "未评估的企业行",
+        "events_not_counted": "未计入的事件行", "error_messages": "错误信息", "rules": "各规则受益情况", "rule": "规则",
         "status": "变化", "ben_before": "受益主体（前）", "ben_after": "受益主体（后）", "ben_change": "受益主体变化",
         "yuan_before": "金额（前，元）", "yuan_after": "金额（后，元）", "yuan_change": "金额变化（元）",
         "entities": "受影响的主体（按变化幅度排序）", "entity": "主体", "city": "城市", "before": "修改前（元）",
@@ -290,6 +313,8 @@ WORDS = {
     "en": {
         "title": "Impact of the proposed rule change", "base": "Current rules", "proposed": "Proposed rules",
         "as_of": "As of", "population": "Population", "evaluated": "Entities evaluated", "row_errors": "Rows not read",
+        "not_evaluated": "Enterprise rows not evaluated", "events_not_counted": "Event rows not counted",
+        "error_messages": "Error messages",
         "rules": "Beneficiaries and yuan per rule", "rule": "Rule", "status": "Change", "ben_before": "Beneficiaries before",
         "ben_after": "Beneficiaries after", "ben_change": "Beneficiaries Δ", "yuan_before": "Yuan before",
         "yuan_after": "Yuan after", "yuan_change": "Yuan Δ", "entities": "Entities affected (largest change first)",
@@ -342,7 +367,7 @@ def render_terminal(report: DiffReport, lang: str = "zh", width: int = 160, max_
     console.print(f"{w['base']}: {report.base_label} ({report.base_fingerprint}) → {w['proposed']}: "
                   f"{report.proposed_label} ({report.proposed_fingerprint})")
     console.print(f"{w['as_of']} {report.as_of} · {w['population']}: {report.population_label} · {w['evaluated']} "
-                  f"{report.evaluated} · {w['row_errors']} {len(report.row_errors)}")
+                  f"{report.evaluated} · {report.accounting(lang)}")
     console.print(f"{w['budget']}: {format_yuan(report.before_total)} → {format_yuan(report.after_total)} "
                   f"({signed(report.after_total - report.before_total)}) · {w['gainers']} {report.count('gain')} · "
                   f"{w['losers']} {report.count('loss')} · {w['others']} {report.count('change')}")

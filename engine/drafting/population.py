@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine import json_keys
 from engine.profile import Profile, ProfileError, parse_profile
 
 
@@ -20,6 +21,9 @@ class Population:
     profiles: list[Profile] = field(default_factory=list)  # in input order
     labels: list[str] = field(default_factory=list)  # where each profile came from (file or row)
     errors: list[str] = field(default_factory=list)  # rows that could not be read, with the reason
+    # input rows and rows not evaluated / not counted, per table kind ("enterprises", "events"), as the batch counts them
+    rows_in: dict[str, int] = field(default_factory=lambda: {"enterprises": 0, "events": 0})
+    rows_not_read: dict[str, int] = field(default_factory=lambda: {"enterprises": 0, "events": 0})
 
 
 class PopulationError(ValueError):
@@ -44,6 +48,9 @@ def _from_batch(result: Any) -> Population:
     """Adapt ``engine.batch.Population`` (typed tables in input order + an errors table)."""
     population = Population()
     population.profiles = list(result.profiles())
+    population.rows_in = {"enterprises": result.rows_in["enterprises"], "events": result.rows_in["events"]}
+    population.rows_not_read = {"enterprises": result.rows_in["enterprises"] - result.entities.height,
+                                "events": result.rows_in["events"] - result.events.height}
     entities = result.entities
     if {"source", "row"} <= set(entities.columns):
         population.labels = [f"{Path(str(s)).name}:{r}" for s, r in zip(entities["source"], entities["row"])]
@@ -70,20 +77,23 @@ def _read_json(path: Path) -> Population:
         items = data if isinstance(data, list) else [data]
         records = [(f"{path.name}#{i + 1}", item) for i, item in enumerate(items)]
     population = Population()
+    population.rows_in["enterprises"] = len(records)
     for label, record in records:
         if not isinstance(record, dict) or "__error__" in record:
             population.errors.append(f"{label}: {record.get('__error__') if isinstance(record, dict) else 'not an object'}")
+            population.rows_not_read["enterprises"] += 1
             continue
         try:
             population.profiles.append(parse_profile(record))
             population.labels.append(label)
         except ProfileError as exc:
             population.errors.append(f"{label}: " + "；".join(e.text("zh") for e in exc.errors))
+            population.rows_not_read["enterprises"] += 1
     return population
 
 
 def _json(file: Path) -> Any:
     try:
-        return json.loads(file.read_text(encoding="utf-8-sig"))
+        return json_keys.loads(file.read_text(encoding="utf-8-sig"))  # a key given twice: refused by parse_profile
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return {"__error__": f"not valid JSON: {exc}"}

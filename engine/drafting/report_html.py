@@ -83,7 +83,7 @@ def render_html(report: DiffReport, lang: str = "zh", max_entities: int = 300) -
            f'<p class="meta">{e(w["base"])}: <b>{e(report.base_label)}</b> <span class="id">{e(report.base_fingerprint)}</span>'
            f' → {e(w["proposed"])}: <b>{e(report.proposed_label)}</b> <span class="id">{e(report.proposed_fingerprint)}</span></p>',
            f'<p class="meta">{e(w["as_of"])} {report.as_of} · {e(w["population"])}: {e(report.population_label)} · '
-           f'{e(w["evaluated"])} {report.evaluated} · {e(w["row_errors"])} {len(report.row_errors)}</p>',
+           f'{e(w["evaluated"])} {report.evaluated} · {e(report.accounting(lang))}</p>',
            '<div class="cards">']
     for key, value, css in ((f"{w['budget']} ({w['before']})", format_yuan(report.before_total), ""),
                             (f"{w['budget']} ({w['after']})", format_yuan(report.after_total), ""),

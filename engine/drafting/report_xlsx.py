@@ -9,6 +9,7 @@ from pathlib import Path
 import xlsxwriter
 
 from engine.drafting.diff import WORDS, DiffReport, aspect_text, detail_text, title_of
+from engine.spreadsheet_text import WORKBOOK_OPTIONS, write_cell, write_cells
 
 
 def _f(value: Decimal) -> float:
@@ -18,7 +19,7 @@ def _f(value: Decimal) -> float:
 def write_xlsx(report: DiffReport, path: str | Path, lang: str = "zh") -> Path:
     w = WORDS[lang]
     path = Path(path)
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": False})
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": False, **WORKBOOK_OPTIONS})  # names are text, never formulas
     book.set_properties({"title": w["title"], "created": datetime(2000, 1, 1)})  # fixed: the same report, the same bytes
     bold = book.add_format({"bold": True, "bg_color": "#F0F4F8", "border": 1, "text_wrap": True, "valign": "top"})
     money = book.add_format({"num_format": "#,##0.00"})
@@ -29,13 +30,14 @@ def write_xlsx(report: DiffReport, path: str | Path, lang: str = "zh") -> Path:
     rows = [(w["title"], ""), (w["base"], f"{report.base_label} ({report.base_fingerprint})"),
             (w["proposed"], f"{report.proposed_label} ({report.proposed_fingerprint})"), (w["as_of"], str(report.as_of)),
             (w["population"], report.population_label), (w["evaluated"], report.evaluated),
-            (w["row_errors"], len(report.row_errors)), (f"{w['budget']} ({w['before']})", _f(report.before_total)),
+            (w["not_evaluated"], report.rows_not_read.get("enterprises", 0)),
+            (w["events_not_counted"], report.rows_not_read.get("events", 0)), (w["error_messages"], len(report.row_errors)), (f"{w['budget']} ({w['before']})", _f(report.before_total)),
             (f"{w['budget']} ({w['after']})", _f(report.after_total)),
             (w["change"], _f(report.after_total - report.before_total)), (w["gainers"], report.count("gain")),
             (w["losers"], report.count("loss")), (w["others"], report.count("change"))]
     for r, (key, value) in enumerate(rows):
-        summary.write(r, 0, key, bold)
-        summary.write(r, 1, value, money if isinstance(value, float) else None)
+        write_cell(summary, r, 0, key, bold)
+        write_cell(summary, r, 1, value, money if isinstance(value, float) else None)
     summary.set_column(0, 0, 36)
     summary.set_column(1, 1, 60)
 
@@ -44,8 +46,8 @@ def write_xlsx(report: DiffReport, path: str | Path, lang: str = "zh") -> Path:
              w["yuan_after"], w["yuan_change"]]
     sheet.write_row(0, 0, heads, bold)
     for r, row in enumerate(report.rules, start=1):
-        sheet.write_row(r, 0, [row.rule_id, title_of(row, lang), w[row.status], row.before_count, row.after_count,
-                               row.change_count])
+        write_cells(sheet, r, 0, [row.rule_id, title_of(row, lang), w[row.status], row.before_count, row.after_count,
+                                  row.change_count])
         sheet.write_number(r, 6, _f(row.before_yuan), money)
         sheet.write_number(r, 7, _f(row.after_yuan), money)
         sheet.write_number(r, 8, _f(row.change_yuan), signed_money)
@@ -67,11 +69,11 @@ def write_xlsx(report: DiffReport, path: str | Path, lang: str = "zh") -> Path:
     r = 1
     for item in report.changes + report.parameter_changes:
         for line in item.lines or ():
-            changes.write_row(r, 0, [item.rule_id, title_of(item, lang), w[item.status], aspect_text(line.aspect, lang),
-                                     line.before, line.after], wrap)
+            write_cells(changes, r, 0, [item.rule_id, title_of(item, lang), w[item.status], aspect_text(line.aspect, lang),
+                                        line.before, line.after], wrap)
             r += 1
         if not item.lines:
-            changes.write_row(r, 0, [item.rule_id, title_of(item, lang), w[item.status]], wrap)
+            write_cells(changes, r, 0, [item.rule_id, title_of(item, lang), w[item.status]], wrap)
             r += 1
     changes.set_column(0, 0, 38)
     changes.set_column(1, 1, 30)
@@ -81,11 +83,11 @@ def write_xlsx(report: DiffReport, path: str | Path, lang: str = "zh") -> Path:
     people.write_row(0, 0, [w["entity"], "统一社会信用代码" if lang == "zh" else "credit code", w["city"], w["before"],
                             w["after"], w["change"], w["kind"], w["detail"], "source"], bold)
     for r, entity in enumerate(report.entities, start=1):
-        people.write_row(r, 0, [entity.name, entity.credit_code, entity.city])
+        write_cells(people, r, 0, [entity.name, entity.credit_code, entity.city])
         people.write_number(r, 3, _f(entity.before), money)
         people.write_number(r, 4, _f(entity.after), money)
         people.write_number(r, 5, _f(entity.change), signed_money)
-        people.write_row(r, 6, [w[entity.kind if entity.kind != "change" else "changed"], detail_text(entity), entity.label])
+        write_cells(people, r, 6, [w[entity.kind if entity.kind != "change" else "changed"], detail_text(entity), entity.label])
     people.set_column(0, 0, 30)
     people.set_column(1, 1, 22)
     people.set_column(3, 5, 15)
@@ -98,7 +100,7 @@ def write_xlsx(report: DiffReport, path: str | Path, lang: str = "zh") -> Path:
         errors = book.add_worksheet("无法读取的行" if lang == "zh" else "Row errors")
         errors.write(0, 0, w["row_errors"], bold)
         for r, error in enumerate(report.row_errors, start=1):
-            errors.write(r, 0, error)
+            write_cell(errors, r, 0, error)
         errors.set_column(0, 0, 120)
     book.close()
     return path

@@ -54,7 +54,7 @@ Feature: Headline rules in English
     And it filed an "invention" patent application on "2022-04-01"
     When it is evaluated as of "2022-12-31"
     Then "ln2021.finance.pledge" is withheld because of "Joint punishment for serious IP dishonesty"
-    And it receives "Priority patent examination for key industries"
+    And it receives "Priority patent examination"
 
   Scenario: The subsidy waits for the cost
     Given a "small enterprise" registered in "Fuxin"
@@ -68,3 +68,13 @@ Feature: Headline rules in English
     When it is evaluated as of "2015-12-31"
     Then "ln2012.award.well-known-trademark" is superseded by "ln2015.award.well-known-trademark"
     And the total is 500000 yuan
+
+  Scenario: A China gold award is not one condition short of the other award grades
+    Given a "large enterprise" registered in "Dalian"
+    And its "owns IP" is "yes"
+    And its "exporter" is "no"
+    And it received "China Patent Gold Award" on "2014-03-01"
+    When it is evaluated as of "2014-12-31"
+    Then it receives "ln2012.award.china-patent-gold" of 500000 yuan
+    And it is not one condition short of "ln2012.award.provincial-patent-gold"
+    And it is one condition short of "ln2012.intl.exporter-filing-guidance": "exporter"
