@@ -30,13 +30,23 @@ def register(commands: argparse._SubParsersAction, rules_commands: argparse._Sub
     batch.add_argument("--chunk-rows", type=int, default=None,
                        help="enterprises per chunk for very large .parquet/.csv inputs (chunked above 3x this; "
                             "default 500000) / 超大输入分块处理的每块企业数")
+    batch.add_argument("--engine", choices=("columnar", "spark"), default="columnar",
+                       help="columnar: this machine (default); spark: Apache Spark, Parquet or table names in, Parquet out "
+                            "(pip install huiqi[spark]) / 计算引擎")
+    batch.add_argument("--master", default=None, help="with --engine spark: local[2], spark://host:7077, yarn… "
+                                                      "(default: spark-submit's, else local[*])")
     add_common(batch)
     add_period(batch)
     batch.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_ROW_ERRORS, EXIT_USAGE, CliError, load_ruleset
+    from engine.cli import EXIT_BAD_INPUT, EXIT_USAGE, CliError, load_ruleset
+
+    if args.engine == "spark":
+        from engine.batch.spark.cli import run_spark
+
+        return run_spark(args)
 
     fmt = args.format or ("xlsx" if str(args.out).lower().endswith(".xlsx") else None)
     if fmt is None:
@@ -80,6 +90,13 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(f"无法读写文件（磁盘已满、只读文件系统、无权限或路径不对？）：{exc}\n"
                            f"cannot read or write a file (disk full, read-only file system, no permission or wrong path?): "
                            f"{exc}", EXIT_BAD_INPUT) from None
+    return report(result, lang)
+
+
+def report(result, lang: str) -> int:
+    """Print where the batch wrote, its totals and the row accounting; the exit code (also for ``--engine spark``)."""
+    from engine.cli import EXIT_OK, EXIT_ROW_ERRORS
+
     stable = result.manifest["stable"]
     total = stable["results"]["total_yuan"]
     written = ", ".join(str(p) for p in result.files[:1]) + (f" (+{len(result.files) - 1})" if len(result.files) > 1 else "")
