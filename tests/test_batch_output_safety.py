@@ -242,6 +242,31 @@ def test_stream_path_refuses_the_input_as_output(csv_inputs, tmp_path):
     assert parquet.read_bytes() == before
 
 
+def test_spark_engine_obeys_the_same_rules_and_its_previous_output_is_recognised(csv_inputs, tmp_path, capsys):
+    pytest.importorskip("pyspark")
+    import json
+
+    import polars as pl
+
+    from engine.batch.output_guard import check_batch_output
+
+    enterprises, _ = csv_inputs
+    parquet = enterprises.parent / "e.parquet"
+    pl.read_csv(enterprises, infer_schema=False).write_parquet(parquet)
+    before = snapshot(tmp_path)
+    refused(capsys, batch(str(parquet), "--engine", "spark", "-o", str(enterprises.parent)), "holds the input")
+    assert snapshot(tmp_path) == before  # refused before Spark starts
+    previous = tmp_path / "spark_out"  # what engine.batch.spark.output writes: table folders, no hashes
+    (previous / "lines.parquet").mkdir(parents=True)
+    (previous / "lines.parquet" / "part-0.parquet").write_bytes(b"x")
+    manifest = {"stable": {"tool": "huiqi batch 0", "outputs": [{"file": "lines.parquet", "rows": 1}]}}
+    (previous / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    check_batch_output(previous, "parquet", [parquet])
+    (previous / "mine.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(OutputRefused, match="mine.txt"):
+        check_batch_output(previous, "parquet", [parquet])
+
+
 # -- huiqi diff / rules show share the risk --------------------------------------------------------------
 
 def test_diff_report_over_the_population_is_refused(workbook, tmp_path, capsys):

@@ -59,8 +59,9 @@ def check_batch_output(out: str | Path, fmt: str, inputs: Iterable[str | Path]) 
     return target
 
 
-def _recorded_outputs(manifest: Path) -> dict[str, str] | None:
-    """file name → SHA-256 of the outputs a batch manifest records; None when ``manifest`` is not one."""
+def _recorded_outputs(manifest: Path) -> dict[str, str | None] | None:
+    """file name → SHA-256 of the outputs a batch manifest records (None: a folder of part files, as the Spark
+    engine writes, recorded without a hash); None when ``manifest`` is not one."""
     if not manifest.is_file() or manifest.is_symlink():
         return None
     try:
@@ -68,17 +69,19 @@ def _recorded_outputs(manifest: Path) -> dict[str, str] | None:
         stable = data["stable"]
         if not str(stable["tool"]).startswith(TOOL_PREFIX):
             return None
-        return {str(o["file"]): str(o["sha256"]) for o in stable["outputs"]}
+        return {str(o["file"]): (str(o["sha256"]) if "sha256" in o else None) for o in stable["outputs"]}
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _unchanged(path: Path, recorded: dict[str, str] | None) -> bool:
+def _unchanged(path: Path, recorded: dict[str, str | None] | None) -> bool:
     from engine.batch.write import sha256_of
 
-    if recorded is None or path.name not in recorded or path.is_symlink() or not path.is_file():
+    if recorded is None or path.name not in recorded or path.is_symlink():
         return False
-    return sha256_of(path) == recorded[path.name]
+    if recorded[path.name] is None:  # a table folder of Spark part files: recognised by the manifest listing it
+        return path.is_dir()
+    return path.is_file() and sha256_of(path) == recorded[path.name]
 
 
 def _untouched_workbook(path: Path) -> bool:
