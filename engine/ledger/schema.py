@@ -8,7 +8,20 @@ can never pay twice.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 STATUSES = ("approved", "paid", "rejected", "revoked")
 ACTIVE = ("approved", "paid")  # a claim in one of these holds its once-key

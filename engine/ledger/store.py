@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -89,7 +89,7 @@ class RecordReport:
 
 def now() -> datetime:
     """Audit timestamps (when a clerk recorded a line): the only use of the clock in Huiqi, never in evaluation."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def record(engine: Engine, round_info: RoundInfo, lines: Sequence[ClaimLine], status: str,
@@ -169,7 +169,7 @@ def _conflict(line: ClaimLine, held: dict, names: dict[int, str]) -> Conflict:
     status_zh = {"approved": "已批准", "paid": "已兑现"}[held["status"]]
     return Conflict(
         line,
-        f"一次性键 {line.once_key} 已在轮次“{names[held["round_id"]]}”记为{status_zh}（规则 {held['rule_id']}，{was} 元），"
+        f"一次性键 {line.once_key} 已在轮次“{names[held['round_id']]}”记为{status_zh}（规则 {held['rule_id']}，{was} 元），"
         f"本行为规则 {line.rule_id}、{new} 元：同一奖励不能再记一次；如需更正，请先撤销原记录",
         f"once-key {line.once_key} is already {held['status']} in round '{names[held['round_id']]}' "
         f"(rule {held['rule_id']}, {was} yuan); this line says rule {line.rule_id}, {new} yuan: the same award cannot "
