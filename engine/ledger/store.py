@@ -199,7 +199,7 @@ def _round(connection: Connection, info: RoundInfo) -> tuple[int, bool, dict[int
             raise LedgerError(f"轮次“{info.name}”已存在，但与本表的评估条件不同（{zh}）；请换一个轮次名，或用同样条件重新批量评估",
                               f"round '{info.name}' exists with other evaluation settings ({en}); use another round name "
                               "or re-run the batch with the round's settings")
-    names = dict(connection.execute(select(rounds.c.id, rounds.c.name)).tuples().all())
+    names = {row.id: row.name for row in connection.execute(select(rounds.c.id, rounds.c.name))}
     return row["id"], created, names
 
 
