@@ -56,8 +56,8 @@ def postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=DIALECTS)
-def ledger_url(request, tmp_path) -> Iterator[str]:
+@pytest.fixture(params=DIALECTS, name="ledger_url")
+def ledger_url_fixture(request, tmp_path) -> Iterator[str]:
     """An empty ledger database URL, once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
         yield str(tmp_path / "claims.db")

@@ -20,11 +20,11 @@ from sqlalchemy import func, insert, select, text, update  # noqa: E402
 from sqlalchemy.exc import IntegrityError  # noqa: E402
 
 from engine.ledger.db import LedgerError, connect, normalise_url  # noqa: E402
-from engine.ledger.migrate import current_revision, head_revision, require_current, upgrade  # noqa: E402
+from engine.ledger.migrate import head_revision, require_current, upgrade  # noqa: E402
 from engine.ledger.read import claims_frame  # noqa: E402
 from engine.ledger.schema import claims  # noqa: E402
-from engine.ledger.store import PAUSE_FILE_ENV, PAUSE_SECONDS_ENV, ClaimLine, LedgerConflict, RoundInfo, record  # noqa: E402
-from tests.ledgerkit import ledger_url, snapshot  # noqa: E402, F401 - the fixture
+from engine.ledger.store import PAUSE_FILE_ENV, PAUSE_SECONDS_ENV, START_FILE_ENV, ClaimLine, LedgerConflict, RoundInfo, record  # noqa: E402
+from tests.ledgerkit import ledger_url_fixture, snapshot  # noqa: E402, F401 - the fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = "91350100M000100Y43"
@@ -164,12 +164,14 @@ print(json.dumps({"inserted": len(report.inserted), "unchanged": len(report.unch
 """
 
 
-def _recorder(url: str, pause_file: Path | None = None, pause_s: float = 0) -> subprocess.Popen:
+def _recorder(url: str, pause_file: Path | None = None, pause_s: float = 0, start_file: Path | None = None) -> subprocess.Popen:
     spec = {"url": url, "line": {**AWARD.__dict__, "event_date": AWARD.event_date.isoformat()},
             "round": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in ROUND_2014.__dict__.items()}}
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if pause_file is not None:
         env[PAUSE_FILE_ENV], env[PAUSE_SECONDS_ENV] = str(pause_file), str(pause_s)
+    if start_file is not None:
+        env[START_FILE_ENV] = str(start_file)
     return subprocess.Popen([sys.executable, "-c", RECORDER, json.dumps(spec)], env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -184,10 +186,13 @@ def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 60) -> Non
 
 def test_two_processes_recording_the_same_line_pay_it_once(ledger_url, tmp_path):
     upgrade(connect(ledger_url))
-    marker = tmp_path / "first-inside"
-    first = _recorder(ledger_url, marker, pause_s=1.5)  # holds its transaction open, line inserted, not committed
+    marker, started = tmp_path / "first-inside", tmp_path / "second-started"
+    first = _recorder(ledger_url, marker, pause_s=60)  # holds its transaction open, line inserted, not committed
     _wait_for(marker, first)
-    second = _recorder(ledger_url)  # starts while the first is inside its transaction
+    second = _recorder(ledger_url, start_file=started)
+    _wait_for(started, second)
+    time.sleep(1.0)  # the second is now waiting on the first (SQLite's write lock, PostgreSQL's unique index)
+    Path(str(marker) + ".release").touch()
     outputs = [p.communicate(timeout=120) for p in (first, second)]
     assert [p.returncode for p in (first, second)] == [0, 0], outputs
     reports = [json.loads(out) for out, _ in outputs]

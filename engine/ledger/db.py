@@ -3,19 +3,23 @@
 * ``claims.db`` or ``sqlite:///claims.db``: an embedded SQLite file.
 * ``postgresql://user@host/db``: PostgreSQL through psycopg 3 (the ``+psycopg`` driver is filled in).
 
-SQLite transactions start with ``BEGIN IMMEDIATE``: a writer takes the database's write lock at the start
-of its transaction, so two clerks recording at once queue instead of deadlocking on a lock upgrade.
+On SQLite a write transaction (``writing``) starts with ``BEGIN IMMEDIATE``: a writer takes the database's
+write lock at the start of its transaction, so two clerks recording at once queue instead of deadlocking on
+a lock upgrade; readers begin deferred and never wait for a writer's lock.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 SQLITE_BUSY_TIMEOUT_S = 60  # how long a second writer waits for the first one's transaction
+_WRITE = "huiqi_write"  # execution option marking a write transaction
 
 
 class LedgerError(Exception):
@@ -79,4 +83,13 @@ def _sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+@contextlib.contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """One write transaction: committed when the block ends, rolled back on any exception (or a kill)."""
+    with engine.connect() as connection:
+        connection.execution_options(**{_WRITE: True})
+        with connection.begin():
+            yield connection

@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
-from engine.ledger.db import LedgerError
+from engine.ledger.db import LedgerError, writing
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -43,7 +43,7 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     before = current_revision(engine)
     if before is not None and before not in known_revisions():
         raise _newer(before)
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         command.upgrade(_config(connection), revision)
     return before, current_revision(engine)
 

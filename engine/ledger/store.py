@@ -15,20 +15,23 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from engine.batch.money import plain_yuan
-from engine.ledger.db import LedgerError
+from engine.ledger.db import LedgerError, writing
 from engine.ledger.migrate import require_current
 from engine.ledger.schema import ACTIVE, claims, rounds
 
 RETRIES = 5
 _IN_CHUNK = 900  # credit codes per IN (…) list: far below SQLite's and PostgreSQL's parameter limits
 
-# Test hook (tests/test_ledger_*.py): write a marker file and sleep inside the open transaction, so a test
-# can kill the process or start a second writer while the transaction is in flight.
+# Test hooks (tests/test_ledger_*.py): write a marker file when a command starts, or write one inside the
+# open transaction and wait there (until "<marker>.release" appears or the pause ends), so a test can kill the
+# process or let a second writer run into the transaction in flight.
+START_FILE_ENV = "HUIQI_LEDGER_TEST_START_FILE"
 PAUSE_FILE_ENV, PAUSE_SECONDS_ENV = "HUIQI_LEDGER_TEST_PAUSE_FILE", "HUIQI_LEDGER_TEST_PAUSE_S"
 
 
@@ -97,10 +100,12 @@ def record(engine: Engine, round_info: RoundInfo, lines: Sequence[ClaimLine], st
     """Record ``lines`` as ``status`` (approved | paid) in round ``round_info`` in one transaction."""
     if status not in ACTIVE:
         raise ValueError("status must be approved or paid")
+    if os.environ.get(START_FILE_ENV):
+        Path(os.environ[START_FILE_ENV]).write_text("started\n", encoding="utf-8")
     require_current(engine)
     for attempt in range(RETRIES):
         try:
-            with engine.begin() as connection:
+            with writing(engine) as connection:
                 report = _record(connection, round_info, lines, status, operator)
                 _test_pause()
                 return report
@@ -117,9 +122,11 @@ def record(engine: Engine, round_info: RoundInfo, lines: Sequence[ClaimLine], st
 def _test_pause() -> None:
     marker = os.environ.get(PAUSE_FILE_ENV)
     if marker:
-        with open(marker, "w", encoding="utf-8") as handle:
-            handle.write("in transaction\n")
-        time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "30")))
+        Path(marker).write_text("in transaction\n", encoding="utf-8")
+        release = Path(marker + ".release")
+        deadline = time.monotonic() + float(os.environ.get(PAUSE_SECONDS_ENV, "30"))
+        while not release.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 def _record(connection: Connection, info: RoundInfo, lines: Sequence[ClaimLine], status: str,
