@@ -14,7 +14,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from engine.claims import lookup_from_args
 from engine.evaluate import evaluate
+from engine.period import PeriodError
 from engine.profile import ProfileError
 from engine.render import render_explanation, render_text
 from engine.rulebook import LoadError, RuleSet, load_rules
@@ -44,6 +46,21 @@ def add_common(parser: argparse.ArgumentParser, as_of_required: bool = True) -> 
                         help="evaluation date (评估日), e.g. 2019-12-31; never the system clock")
     parser.add_argument("--rules", default=None, help="rules folder (default: the shipped rule base)")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="output language (default zh)")
+
+
+def add_period(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--period", type=period_arg, default=None,
+                        help="claim round (申报期): a year (2019) or START..END (2019-01-01..2019-06-30); only events "
+                             "inside it earn event benefits / 只有申报期内的事件计入事件类奖补")
+
+
+def period_arg(text: str):
+    from engine.period import PeriodError, parse_period
+
+    try:
+        return parse_period(text)
+    except PeriodError as exc:
+        raise argparse.ArgumentTypeError(f"{exc.message_zh} / {exc.message_en}") from None
 
 
 def load_ruleset(path: str | None) -> RuleSet:
@@ -86,7 +103,10 @@ def run_evaluate(args: argparse.Namespace, explain_rule: str | None = None) -> i
     for path in args.profiles:
         try:
             explain = explain_rule is not None or getattr(args, "traces", False)
-            result = evaluate(read_profile(path), args.as_of, ruleset, explain=explain)
+            result = evaluate(read_profile(path), args.as_of, ruleset, explain=explain, period=args.period,
+                              ledger=lookup_from_args(args))
+        except PeriodError as exc:
+            raise CliError(exc.text(args.lang), EXIT_USAGE) from None
         except ProfileError as exc:
             lines = "\n".join("  - " + e.text(args.lang) for e in exc.errors)
             raise CliError(f"{path}: {'资料有误' if args.lang == 'zh' else 'invalid profile'}:\n{lines}") from None
@@ -117,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = commands.add_parser("evaluate", help="evaluate profiles (JSON) / 评估主体")
     ev.add_argument("profiles", nargs="+", help="profile JSON file(s)")
     add_common(ev)
+    add_period(ev)
     ev.add_argument("--format", choices=("text", "json"), default="text")
     ev.add_argument("--traces", action="store_true", help="with --format json: include every rule's decision")
     ev.set_defaults(handler=run_evaluate)
@@ -125,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("profiles", nargs=1, help="profile JSON file")
     ex.add_argument("--rule", required=True, help="rule id")
     add_common(ex)
+    add_period(ex)
     ex.set_defaults(handler=lambda a: run_evaluate(a, a.rule))
 
     rules = commands.add_parser("rules", help="the rule base / 规则库")

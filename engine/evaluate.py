@@ -16,12 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from engine import schema
+from engine.claims import ClaimLookup, PaidClaim, first_claims
 from engine.conditions import bind
 from engine.describe import describe, field_label, field_spec, rate_or_value_text, value_text
 from engine.logic import Truth, truth
 from engine.money import format_rate, format_yuan, to_fen
-from engine.profile import Event, Profile, parse_profile
+from engine.once import distinct_events, once_key
+from engine.period import as_period
+from engine.profile import Event, Profile, ProfileError, parse_profile
 from engine.results import (
+    AlreadyPaid,
     BenefitLine,
     ConditionCheck,
     EntitySummary,
@@ -30,6 +34,7 @@ from engine.results import (
     IgnoredEvent,
     MissingFact,
     NearMiss,
+    Period,
     RequirementResult,
     RuleHeader,
     RuleTrace,
@@ -38,6 +43,7 @@ from engine.results import (
     Undetermined,
     Withheld,
 )
+from engine.round_words import conflict_error, expiry_caveat, merged_text, outside_reason, paid_reason
 from engine.rulebook import Rule, RuleSet, load_rules
 from engine.tree import All, AsOf, Compare, Field, Node, derived_of, fields_of, params_of, walk
 
@@ -210,7 +216,8 @@ def durable_engine(rules: RuleSet, as_of: date):
 # -- evaluation ----------------------------------------------------------------------------------
 
 def evaluate(profile: Profile | dict, as_of: date, rules: RuleSet | str | Path | None = None,
-             backend: str = "durable", explain: bool = False) -> Evaluation:
+             backend: str = "durable", explain: bool = False, *, period: Period | tuple[date, date] | str | None = None,
+             ledger: ClaimLookup | None = None) -> Evaluation:
     """Evaluate ``profile`` as of ``as_of`` (never the system clock).
 
     ``rules``: a loaded RuleSet, a path to a rules folder, or None for the shipped rule base.
@@ -218,17 +225,39 @@ def evaluate(profile: Profile | dict, as_of: date, rules: RuleSet | str | Path |
     evaluator) or ``"python"`` (the Python evaluator alone).
     ``explain``: also record how every rule was decided (``Evaluation.traces``); every reported line
     carries its own per-condition checks either way.
+    ``period``: a claim round (``engine.period``): only events inside it earn event benefits; the others are
+    listed in ``Evaluation.outside_period``. ``ledger``: a ``engine.claims.ClaimLookup``; a line whose
+    once-key it holds as approved or paid goes to ``Evaluation.already_paid`` and leaves the total.
+    Identical events are merged (a warning); two events with one type and reference that differ otherwise
+    raise ``ProfileError``.
     """
     if not isinstance(as_of, date) or isinstance(as_of, datetime):
         raise TypeError("as_of must be a datetime.date (not a datetime)")
     profile = parse_profile(profile)
     ruleset = resolve_rules(rules)
-    return _Evaluator(profile, as_of, ruleset, backend, explain).run()
+    chosen = as_period(period, as_of)
+    claims = first_claims(ledger.claims_for([profile.credit_code]).get(profile.credit_code, [])) if ledger is not None \
+        else None
+    return _Evaluator(profile, as_of, ruleset, backend, explain, chosen, claims).run()
 
 
 class _Evaluator:
-    def __init__(self, profile: Profile, as_of: date, rules: RuleSet, backend: str, explain: bool = False):
+    def __init__(self, profile: Profile, as_of: date, rules: RuleSet, backend: str, explain: bool = False,
+                 period: Period | None = None, claims: dict[str, PaidClaim] | None = None):
         self.explain = explain
+        self.period = period
+        self.claims = claims
+        self.round_mode = period is not None or claims is not None
+        sorting = distinct_events(profile.events)
+        if sorting.conflicts:
+            raise ProfileError([conflict_error(profile.events, a, b) for a, b in sorting.conflicts])
+        self.ordinals = sorting.ordinals
+        self.warnings = list(profile.warnings)
+        self.merged: list[IgnoredEvent] = []
+        for later, first in sorting.duplicates.items():
+            zh, en = merged_text(later, first)
+            self.warnings.append(f"{zh} / {en}")
+            self.merged.append(IgnoredEvent(event=self.event_ref(later, profile.events[later]), reason_zh=zh, reason_en=en))
         self.cache = rules.cache
         self.shown: dict[tuple[str, str, str], str] = {}
         self.profile = profile
@@ -238,7 +267,10 @@ class _Evaluator:
         self.entity = profile.entity_values()
         self.events: list[tuple[int, Event]] = []
         self.ignored: list[IgnoredEvent] = []
+        self.outside: list[IgnoredEvent] = []
         for index, event in enumerate(profile.events):
+            if index in sorting.duplicates:
+                continue
             if event.date > as_of:
                 self.ignored.append(IgnoredEvent(
                     event=self.event_ref(index, event),
@@ -246,6 +278,8 @@ class _Evaluator:
                     reason_en=f"event dated {event.date}, after the evaluation date {as_of}: not counted"))
             else:
                 self.events.append((index, event))
+                if period is not None and event.date not in period:
+                    self.outside.append(IgnoredEvent(event=self.event_ref(index, event), **outside_reason(event, period)))
         self.derived: dict[str, Truth] = {}
         self.derived_missing: dict[str, list[str]] = {}
         self.traces: list[RuleTrace] = []
@@ -437,8 +471,10 @@ class _Evaluator:
                                                          reason_zh=REASONS["amount"][0], reason_en=REASONS["amount"][1]))
                         self.trace(decision, rule, ref, "undetermined")
                         continue
-                    line = BenefitLine(**self.header(rule, ref), amount=amount, calculation=calculation,
-                                       checks=self.worded(decision))
+                    key, basis = once_key(rule, event.type, event.ref, event.date, self.ordinals[index]) \
+                        if event is not None else once_key(rule)
+                    line = BenefitLine(**self.header(rule, ref), amount=amount, calculation=calculation, once_key=key,
+                                       once_basis=basis, checks=self.worded(decision))
                     lines.append((rule, line, index))
                     self.trace(decision, rule, ref, "eligible")
                 else:
@@ -454,16 +490,33 @@ class _Evaluator:
 
         kept, withheld = self.apply_exclusions(lines, exclusions)
         kept, superseded = self.apply_supersedes(kept)
+        kept, superseded = self.apply_once(kept, superseded)
+        if self.round_mode:
+            kept = [(rule, expiry_caveat(rule, line, self.as_of), index) for rule, line, index in kept]
+        kept, already_paid = self.apply_claims(kept)
+        if self.outside:
+            # events outside the round earn nothing in it; an award of theirs already paid is still shown as paid
+            outside = {o.event.index for o in self.outside}
+
+            def earned(header) -> bool:
+                return header.kind != "benefit" or header.event is None or header.event.index not in outside
+            kept = [item for item in kept if earned(item[1])]
+            withheld = [w for w in withheld if earned(w.line)]
+            superseded = [s for s in superseded if earned(s.line)]
+            undetermined = [u for u in undetermined if earned(u)]
+            near = [n for n in near if earned(n)]
         benefits = [line for _, line, _ in kept]
         total = sum((b.amount for b in benefits if b.amount is not None), Decimal("0.00"))
+        paid_total = sum((p.line.amount for p in already_paid if p.line.amount is not None), Decimal("0.00"))
         holding = [self.holding(d) for (state, _, d) in exclusions.values() if state is True and d is not None]
         return Evaluation(
             entity=EntitySummary(credit_code=self.profile.credit_code, name=self.profile.name, city=self.profile.city),
             as_of=self.as_of, rule_set=self.rules.fingerprint, benefits=benefits, requirements=requirements,
             withheld=withheld, superseded=superseded, undetermined=undetermined, near_misses=near,
             exclusions=holding, derived={k: RESULT_WORD[v] for k, v in self.derived.items()}, total=to_fen(total),
-            ignored_events=self.ignored, derivations=list(self.profile.derivations),
-            warnings=list(self.profile.warnings), traces=self.traces)
+            ignored_events=self.ignored, merged_events=self.merged, period=self.period, outside_period=self.outside, already_paid=already_paid,
+            already_paid_total=to_fen(paid_total), round_mode=self.round_mode,
+            derivations=list(self.profile.derivations), warnings=self.warnings, traces=self.traces)
 
     def holding(self, decision: Decision) -> RuleTrace:
         return RuleTrace(**self.header(decision.rule, decision.ref), status="holds", checks=self.worded(decision))
@@ -634,6 +687,45 @@ class _Evaluator:
                 self.line_trace(rule, line, "superseded", f"同一事件已由「{winner.title}」（{winner.id}）支付",
                                 f"the same event is paid by {winner.title_en} ({winner.id})")
         return result, superseded
+
+
+    def apply_once(self, kept, superseded):
+        """Each once-key pays once in one evaluation: a later line with a key already paid here goes to
+        superseded, paid by the rule of the first (e.g. once_per = "entity" with several events)."""
+        taken: dict[str, Rule] = {}
+        result, extra = [], []
+        for rule, line, index in kept:
+            first = taken.get(line.once_key)
+            if first is None:
+                taken[line.once_key] = rule
+                result.append((rule, line, index))
+                continue
+            extra.append(Superseded(line=line, by_rule_id=first.id, by_title=first.title, by_title_en=first.title_en))
+            self.line_trace(rule, line, "superseded", f"一次性键 {line.once_key} 已由「{first.title}」支付",
+                            f"once-key {line.once_key} is paid by {first.title_en}")
+        if not extra:
+            return result, superseded
+        position = {r.id: i for i, r in enumerate(self.rules.rules)}
+        ordered = sorted([*superseded, *extra], key=lambda s: (position[s.line.rule_id],
+                                                               s.line.event.index if s.line.event else -1))
+        return result, ordered
+
+    def apply_claims(self, kept):
+        """Lines whose once-key the ledger holds as approved or paid: listed as already paid, not in the total."""
+        if not self.claims:
+            return kept, []
+        result, paid = [], []
+        for rule, line, index in kept:
+            claim = self.claims.get(line.once_key)
+            if claim is None:
+                result.append((rule, line, index))
+                continue
+            zh, en = paid_reason(claim)
+            paid.append(AlreadyPaid(line=line, status=claim.status, round_name=claim.round_name,
+                                    recorded_at=claim.recorded_at, paid_amount=to_fen(claim.amount),
+                                    paid_rule_id=claim.rule_id, reason_zh=zh, reason_en=en))
+            self.line_trace(rule, line, "already_paid", zh, en)
+        return result, paid
 
 
 def withholds(exclusion: Rule, rule: Rule) -> bool:

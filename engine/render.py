@@ -20,7 +20,8 @@ T = {
         "because": "原因", "superseded": "同一事件只支付一次（已由后续政策支付）", "by": "由",
         "undetermined": "待定（缺少信息）", "missing": "缺少", "near": "差一个条件", "failed": "未满足的条件",
         "ignored": "未计入的事件", "derived": "推定", "warnings": "提示", "no_amount": "无具体金额",
-        "caveat": "注意", "dept": "责任单位",
+        "caveat": "注意", "dept": "责任单位", "period": "申报期", "new_total": "本轮新增合计",
+        "paid": "已兑现（不再支付）", "paid_total": "已兑现合计", "outside": "不在本轮申报期的事件",
     },
     "en": {
         "title": "Huiqi evaluation", "as_of": "as of", "rules": "rule set", "benefits": "Benefits and support",
@@ -31,7 +32,8 @@ T = {
         "by": "paid by", "undetermined": "Undetermined (missing facts)", "missing": "Missing",
         "near": "Near misses (one condition short)", "failed": "Condition not met", "ignored": "Events not counted",
         "derived": "Derived", "warnings": "Warnings", "no_amount": "no stated amount", "caveat": "Note",
-        "dept": "Departments",
+        "dept": "Departments", "period": "claim period", "new_total": "New in this round",
+        "paid": "Already paid (not paid again)", "paid_total": "Already paid", "outside": "Events outside this round",
     },
 }
 
@@ -69,7 +71,8 @@ def render_text(evaluation: Evaluation, lang: str = "zh", width: int = 140) -> s
     t = T[lang]
     console, buffer = _console(width)
     e = evaluation.entity
-    console.print(f"{t['title']} · {e.name}（{e.credit_code}，{e.city}）· {t['as_of']} {evaluation.as_of} · "
+    period = f" · {t['period']} {evaluation.period.text()}" if evaluation.period is not None else ""
+    console.print(f"{t['title']} · {e.name}（{e.credit_code}，{e.city}）· {t['as_of']} {evaluation.as_of}{period} · "
                   f"{t['rules']} {evaluation.rule_set}")
     table = Table(title=t["benefits"], box=box.SIMPLE_HEAVY, title_justify="left", show_lines=False)
     for name, justify in ((" #", "right"), (t["rule"], "left"), (t["event"], "left"), (t["amount"], "right"),
@@ -85,7 +88,16 @@ def render_text(evaluation: Evaluation, lang: str = "zh", width: int = 140) -> s
     if not evaluation.benefits:
         table.add_row("", t["none"], "", "", "", "")
     console.print(table)
-    console.print(f"{t['total']}: {format_yuan(evaluation.total)} {t['yuan']}")
+    if evaluation.round_mode:
+        console.print(f"{t['new_total']}: {format_yuan(evaluation.total)} {t['yuan']} · "
+                      f"{t['paid_total']}: {format_yuan(evaluation.already_paid_total)} {t['yuan']}")
+    else:
+        console.print(f"{t['total']}: {format_yuan(evaluation.total)} {t['yuan']}")
+    if evaluation.already_paid:
+        console.print(f"\n{t['paid']}:")
+        for p in evaluation.already_paid:
+            amount = format_yuan(p.line.amount) if p.line.amount is not None else t["no_amount"]
+            console.print(f"  - {_about(p.line, lang)} {amount} — {p.reason_en if lang == 'en' else p.reason_zh}")
     if evaluation.requirements:
         req = Table(title=t["requirements"], box=box.SIMPLE_HEAVY, title_justify="left")
         for name in (t["rule"], t["event"], t["status"], t["floor"], t["actual"], t["shortfall"], t["basis"]):
@@ -121,6 +133,8 @@ def render_text(evaluation: Evaluation, lang: str = "zh", width: int = 140) -> s
     notes = []
     for ignored in evaluation.ignored_events:
         notes.append(f"{t['ignored']}: " + (ignored.reason_en if lang == "en" else ignored.reason_zh))
+    for outside in evaluation.outside_period:
+        notes.append(f"{t['outside']}: {_event(outside, lang)} — " + (outside.reason_en if lang == "en" else outside.reason_zh))
     for d in evaluation.derivations:
         notes.append(f"{t['derived']}: " + (d.message_en if lang == "en" else d.message_zh))
     for w in evaluation.warnings:

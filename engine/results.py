@@ -70,6 +70,8 @@ class RuleHeader(_Frozen):
 class BenefitLine(RuleHeader):
     amount: Decimal | None = Field(description="yuan, half-up to the fen; None: a support measure with no stated amount")
     calculation: str | None = None
+    once_key: str = Field(description="what the line pays once for (engine.once): the key a ledger records")
+    once_basis: str = Field(description="how the key was formed: ref | type_date | entity")
     checks: list[ConditionCheck] = Field(default_factory=list)
     caveats_zh: list[str] = Field(default_factory=list, description="exclusions that could not be checked")
     caveats_en: list[str] = Field(default_factory=list)
@@ -97,6 +99,32 @@ class Superseded(_Frozen):
     by_rule_id: str
     by_title: str
     by_title_en: str
+
+
+class AlreadyPaid(_Frozen):
+    """A line whose once-key a ledger already holds as approved or paid: listed, not added to the total."""
+
+    line: BenefitLine
+    status: str  # approved | paid
+    round_name: str
+    recorded_at: str
+    paid_amount: Decimal
+    paid_rule_id: str
+    reason_zh: str
+    reason_en: str
+
+
+class Period(_Frozen):
+    """A claim round's period (申报期): only events dated inside it earn event benefits."""
+
+    start: date
+    end: date
+
+    def __contains__(self, when: date) -> bool:
+        return self.start <= when <= self.end
+
+    def text(self) -> str:
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
 
 
 class Undetermined(RuleHeader):
@@ -145,6 +173,12 @@ class Evaluation(_Frozen):
     derived: dict[str, str] = Field(default_factory=dict, description="derived facts: true / false / unknown")
     total: Decimal = Decimal("0.00")
     ignored_events: list[IgnoredEvent] = Field(default_factory=list)
+    merged_events: list[IgnoredEvent] = Field(default_factory=list, description="events identical to an earlier one: counted once")
+    period: Period | None = Field(default=None, description="the claim round's period, when one was given")
+    outside_period: list[IgnoredEvent] = Field(default_factory=list, description="events outside the round's period")
+    already_paid: list[AlreadyPaid] = Field(default_factory=list, description="lines a ledger already holds")
+    already_paid_total: Decimal = Decimal("0.00")
+    round_mode: bool = Field(default=False, exclude=True, description="a period or a ledger was given")
     derivations: list[Derivation] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     traces: list[RuleTrace] = Field(default_factory=list)
@@ -153,5 +187,12 @@ class Evaluation(_Frozen):
         return [b for b in self.benefits if b.rule_id == rule_id]
 
     def to_json(self, traces: bool = False) -> str:
-        exclude = None if traces else {"traces"}
+        exclude = set() if traces else {"traces"}
+        # a round's fields appear only when a period or a ledger was given: otherwise today's output, unchanged
+        if self.period is None:
+            exclude |= {"period", "outside_period"}
+        if not self.merged_events:
+            exclude |= {"merged_events"}
+        if self.period is None and not self.already_paid and not self.round_mode:
+            exclude |= {"already_paid", "already_paid_total"}
         return self.model_dump_json(indent=2, exclude=exclude)

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from engine import schema
 from engine.cities import CITIES, PROVINCE, normalise_city
 from engine.conditions import ConditionError, Scope, parse_condition
+from engine.once import ONCE_PER, once_per
 from engine.textnorm import ParseError
 from engine.tree import All, Node, derived_of, params_of
 
@@ -160,6 +161,8 @@ class Rule(BaseModel):
     withholds: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     supersedes: tuple[str, ...] = ()
+    once_per: str | None = None  # "event" | "entity" (engine.once); None: the default for the rule's kind
+    once_group: str | None = None  # an award several rules pay together, once
     territory: str = "entity"
     departments: tuple[str, ...] = ()
     citation: Citation | None = None
@@ -526,9 +529,30 @@ class _Loader:
                 fail(f"withholds 引用了不存在的规则「{target}」" + (f"，是否想写「{hint}」？" if hint else ""),
                      f"withholds names unknown rule '{target}'" + (f"; did you mean '{hint}'?" if hint else ""),
                      "withholds", "withholds")
+        self.check_once(rule, fail)
         if len(self.problems) > before:
             return None
         return rule.model_copy(update={"trees": tuple(trees), "window_from": window_from, "window_to": window_to})
+
+    def check_once(self, rule: Rule, fail) -> None:
+        """``once_per`` / ``once_group``: benefits only; "event" needs an event; a group name like an id."""
+        if rule.once_per is None and rule.once_group is None:
+            return
+        if rule.kind != "benefit":
+            fail("只有 benefit 规则可以有 once_per / once_group", "only benefit rules have once_per / once_group",
+                 "once_per" if rule.once_per is not None else "once_group", "once_")
+            return
+        if rule.once_per is not None and rule.once_per not in ONCE_PER:
+            hint = schema.suggest(rule.once_per, ONCE_PER)
+            fail(f"once_per 应为 {'、'.join(ONCE_PER)} 之一" + (f"，是否想写「{hint}」？" if hint else ""),
+                 f"once_per must be one of {', '.join(ONCE_PER)}" + (f"; did you mean '{hint}'?" if hint else ""),
+                 "once_per", "once_per")
+        elif rule.once_per == "event" and rule.event is None:
+            fail("once_per = \"event\" 需要规则有 event（主体层面的规则每个主体一次）",
+                 "once_per = \"event\" needs an event (a rule without one pays once per entity)", "once_per", "once_per")
+        if rule.once_group is not None and not ID_PATTERN.match(rule.once_group):
+            fail("once_group 只能使用小写字母、数字、点、横线和下划线", "once_group may use only a-z 0-9 . - _",
+                 "once_group", "once_group")
 
     def money_field(self, rule: Rule, ref: Any, fail, field_name: str) -> None:
         if not isinstance(ref, str) or not ref.startswith("event."):
@@ -606,6 +630,7 @@ class _Loader:
         self.number_ref(rule.floor.rate, fail, "floor.rate", units, "rate")
 
     def check_references(self, rules: list[Rule], by_id: dict[str, Rule]) -> None:
+        self.check_once_groups(rules)
         for rule in rules:
             document = self.documents[rule.document_id]
             for target in rule.supersedes:
@@ -621,6 +646,32 @@ class _Loader:
                 if other is not None and other.kind != "benefit":
                     self.problem(document.path, f"withholds 只能取消 benefit 规则（「{target}」不是）",
                                  f"withholds can only withhold benefits ('{target}' is not one)", rule.line, rule.id, "withholds")
+
+    def check_once_groups(self, rules: list[Rule]) -> None:
+        """The rules of one once_group pay one award: the same event type and once_per, and where their windows
+        overlap one must supersede the other (else one evaluation would list the award twice)."""
+        groups: dict[str, list[Rule]] = {}
+        for rule in rules:
+            if rule.once_group is not None:
+                groups.setdefault(rule.once_group, []).append(rule)
+        for name, members in groups.items():
+            first = members[0]
+            for rule in members[1:]:
+                path = self.documents[rule.document_id].path
+                if rule.event != first.event or once_per(rule) != once_per(first):
+                    self.problem(path, f"once_group「{name}」中的规则应有相同的 event 和 once_per（与「{first.id}」不同）",
+                                 f"the rules of once_group '{name}' need the same event and once_per (unlike '{first.id}')",
+                                 rule.line, rule.id, "once_group")
+                    continue
+            for i, a in enumerate(members):
+                for b in members[i + 1:]:
+                    overlap = (a.window_to is None or b.window_from is None or b.window_from <= a.window_to) and (
+                        b.window_to is None or a.window_from is None or a.window_from <= b.window_to)
+                    if overlap and a.id not in b.supersedes and b.id not in a.supersedes:
+                        self.problem(self.documents[b.document_id].path,
+                                     f"once_group「{name}」中的「{a.id}」和「{b.id}」有效期重叠，需用 supersedes 说明由哪条支付",
+                                     f"'{a.id}' and '{b.id}' of once_group '{name}' overlap in time: say which pays with "
+                                     "supersedes", b.line, b.id, "once_group")
 
     def derived_order(self, rules: list[Rule]) -> tuple[str, ...]:
         """Derived facts in dependency order; a cycle is an error naming the rules in it."""

@@ -26,24 +26,33 @@ import polars as pl
 from engine import schema
 from engine.batch.compile import column, derived_column, truth
 from engine.batch.money import decimals_of, fen_of, fen_or_none, floor_fen, rate_parts, times_rate, yuan_text
+from engine.claims import PAID_STATUSES
 from engine.conditions import bind, bind_by_event_date
 from engine.describe import describe
 from engine.evaluate import REASONS, caveat, compiled_tree, conditions_of, derived_title, missing_fact, param_text, withholds
 from engine.money import format_rate
-from engine.results import Evaluation
+from engine.once import SEP as ONCE_SEP
+from engine.once import once_per, once_scope
+from engine.results import Evaluation, Period
+from engine.round_words import expiry_texts
 from engine.rulebook import Rule, RuleSet
 from engine.tree import Node, derived_of, fields_of, params_of
 
 KEY = {"eid": pl.Int64, "rule": pl.String, "rule_pos": pl.Int64, "idx": pl.Int64}
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "lines": {**KEY, "amount": pl.Int64, "calculation": pl.String, "caveat_zh": pl.String, "caveat_en": pl.String},
+    "lines": {**KEY, "amount": pl.Int64, "calculation": pl.String, "caveat_zh": pl.String, "caveat_en": pl.String,
+              "once_key": pl.String},
     "requirements": {**KEY, "status": pl.String, "floor": pl.Int64, "actual": pl.Int64, "shortfall": pl.Int64,
                      "calculation": pl.String},
     "withheld": {**KEY, "amount": pl.Int64, "calculation": pl.String, "exclusion": pl.String, "exclusion_idx": pl.Int64,
                  "reason_zh": pl.String, "reason_en": pl.String},
     "superseded": {**KEY, "amount": pl.Int64, "calculation": pl.String, "by_rule": pl.String},
     "undetermined": {**KEY, "missing": pl.List(pl.String), "reason": pl.String},
-    "totals": {"eid": pl.Int64, "total": pl.Int64, "lines": pl.Int64, "ignored": pl.Int64},
+    "paid": {**KEY, "amount": pl.Int64, "calculation": pl.String, "once_key": pl.String, "status": pl.String,
+             "round_name": pl.String, "recorded_at": pl.String, "paid_amount": pl.Int64, "paid_rule": pl.String},
+    "outside": {"eid": pl.Int64, "idx": pl.Int64},
+    "totals": {"eid": pl.Int64, "total": pl.Int64, "lines": pl.Int64, "ignored": pl.Int64, "paid_total": pl.Int64,
+               "paid_lines": pl.Int64, "outside": pl.Int64, "merged": pl.Int64},
 }
 _EMPTY = pl.lit([], dtype=pl.List(pl.String))
 _SEP = "\x1f"  # joins missing-fact names (which never contain it) while building their lists
@@ -58,6 +67,8 @@ class Results:
     withheld: pl.DataFrame
     superseded: pl.DataFrame
     undetermined: pl.DataFrame
+    paid: pl.DataFrame  # lines a ledger already holds as approved or paid (not in the totals)
+    outside: pl.DataFrame  # events outside the round's period
     totals: pl.DataFrame
 
     @classmethod
@@ -75,7 +86,8 @@ class Results:
         return cls(**out)
 
     def sorted(self) -> Results:
-        order = {name: (["eid", "rule_pos", "idx"] if name != "totals" else ["eid"]) for name in SCHEMAS}
+        order = {name: (["eid", "rule_pos", "idx"] if "rule_pos" in SCHEMAS[name] else [c for c in ("eid", "idx") if c in SCHEMAS[name]])
+                 for name in SCHEMAS}
         return Results(**{name: getattr(self, name).sort(order[name], nulls_last=False, maintain_order=True) for name in SCHEMAS})
 
 
@@ -90,9 +102,13 @@ class _Plan:
 class ColumnarEvaluator:
     """One rule set at one ``as_of``, compiled once, applied to any number of chunks."""
 
-    def __init__(self, rules: RuleSet, as_of: date):
+    def __init__(self, rules: RuleSet, as_of: date, period: Period | None = None, claims: pl.DataFrame | None = None):
         self.rules = rules
         self.as_of = as_of
+        self.period = period
+        self.claims = first_claim_rows(claims) if claims is not None else None
+        self.round_mode = period is not None or claims is not None
+        self.benefit_ids = [r.id for r in rules.rules if r.kind == "benefit"]
         self.plans: dict[str, _Plan] = {}
         for pos, rule in enumerate(rules.rules):
             conditions = tuple((c.tree, self.bound(rule, c.tree)) for c in conditions_of(rules, rule))
@@ -204,6 +220,8 @@ class ColumnarEvaluator:
         entity_rules = [r for r in self.active if r.event is None]
         entities = entities.with_columns([truth(self.plans[r.id].tree, None).alias(f"?{r.id}") for r in entity_rules])
         counted = events.filter(pl.col("date") <= self.as_of)
+        if "_merged" in counted.columns:  # an event listed twice is counted once (engine.batch.duplicates)
+            counted = counted.filter(pl.col("_merged").is_null())
         frames: dict[str | None, pl.DataFrame] = {None: entities}
         # one pass over the chunk's events instead of one string filter per event type
         by_type = {key[0]: part for key, part in counted.partition_by("type", as_dict=True, maintain_order=True).items()}
@@ -221,6 +239,8 @@ class ColumnarEvaluator:
             base = [pl.col("eid"), pl.lit(rule.id).alias("rule"), pl.lit(plan.pos, dtype=pl.Int64).alias("rule_pos"),
                     (pl.col("idx") if rule.event else pl.lit(None, dtype=pl.Int64)).alias("idx"),
                     (pl.col("event.date") if rule.event else pl.lit(self.as_of, dtype=pl.Date)).alias("_when")]
+            if rule.kind == "benefit":
+                base.append(once_key_expr(rule).alias("once_key"))
             unknown = frame.filter(decided.is_null())
             if unknown.height:
                 out["undetermined"].append(unknown.select(*base, self.missing(plan, rule.event).alias("missing"),
@@ -242,15 +262,26 @@ class ColumnarEvaluator:
             else pl.DataFrame(schema={**SCHEMAS["lines"], "_when": pl.Date})
         kept, withheld = self.apply_exclusions(lines, entities, counted, first)
         kept, superseded = self.apply_supersedes(kept)
-        totals = self.totals(entities, kept, events)
+        kept, superseded = self.apply_once(kept, superseded)
+        if self.round_mode:
+            kept = self.expiry_caveats(kept)
+        kept, paid = self.apply_claims(kept, entities, first)
+        undetermined = _stack(out["undetermined"], "undetermined")
+        outside = pl.DataFrame(schema=SCHEMAS["outside"])
+        if self.period is not None:
+            inside = pl.col("date").is_between(pl.lit(self.period.start), pl.lit(self.period.end))
+            outside = counted.filter(~inside).select("eid", "idx")
+            kept, withheld, superseded, undetermined = (self.earned(f, outside) for f in (kept, withheld, superseded, undetermined))
+        totals = self.totals(entities, kept, events, paid, outside)
         result = {"lines": [kept], "requirements": out["requirements"], "withheld": [withheld], "superseded": [superseded],
-                  "undetermined": out["undetermined"], "totals": [totals]}
+                  "undetermined": [undetermined], "paid": [paid], "outside": [outside], "totals": [totals]}
         return Results(**{name: _stack(result[name], name) for name in SCHEMAS}).sorted()
 
     def event_frame(self, entities: pl.DataFrame, events: pl.DataFrame, event_type: str, first: int) -> pl.DataFrame:
         spec = schema.EVENT_BY_CODE[event_type]
         own = [f.name for f in spec.fields + schema.EVENT_COMMON if f.name != "type"]
-        chosen = events.select("eid", "idx", *[pl.col(n).alias(f"event.{n}") for n in own])  # events of this type only
+        chosen = events.select("eid", "idx", *[pl.col(n).alias(f"event.{n}") for n in own],  # events of this type only
+                               pl.col("type").alias("event.type"), ordinal_column(events))
         wanted = ["city", *self.entity_columns(event_type)]
         wanted = list(dict.fromkeys(wanted))
         gathered = entities.select(wanted).gather(chosen.get_column("eid") - first)
@@ -432,12 +463,94 @@ class ColumnarEvaluator:
         superseded = frame.filter(pl.col("by_rule").is_not_null()).select(list(SCHEMAS["superseded"]))
         return frame.filter(pl.col("by_rule").is_null()).select(list(SCHEMAS["lines"])), superseded
 
-    def totals(self, entities: pl.DataFrame, kept: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    # -- once-keys, a ledger and a round's period --------------------------------------------------
+    def apply_once(self, kept: pl.DataFrame, superseded: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Each once-key pays once per enterprise in one evaluation: later lines (rule-base, then event order)
+        with a key already paid go to superseded, paid by the first line's rule (engine.evaluate.apply_once)."""
+        if kept.height == 0:
+            return kept, superseded
+        kept = kept.sort("eid", "rule_pos", "idx", nulls_last=False, maintain_order=True)
+        again = ~pl.struct("eid", "once_key").is_first_distinct()
+        if not kept.select(again.any()).item():
+            return kept, superseded
+        marked = kept.with_columns(again.alias("_again"), pl.col("rule").first().over(["eid", "once_key"]).alias("by_rule"))
+        extra = marked.filter(pl.col("_again")).select(list(SCHEMAS["superseded"]))
+        return marked.filter(~pl.col("_again")).select(list(SCHEMAS["lines"])), _stack([superseded, extra], "superseded")
+
+    def expiry_caveats(self, kept: pl.DataFrame) -> pl.DataFrame:
+        """The ended-policy caveat on lines of rules whose window closed before as_of (engine.round_words)."""
+        ended = [r for r in self.rules.rules if r.kind == "benefit" and r.window_to is not None and r.window_to < self.as_of]
+        if not ended or kept.height == 0:
+            return kept
+        updates = []
+        for lang, joiner in (("zh", "；"), ("en", "; ")):
+            text = pl.lit(None, dtype=pl.String)
+            for r in ended:
+                words = expiry_texts(r.window_to, r.departments)[0 if lang == "zh" else 1]
+                text = pl.when(pl.col("rule") == r.id).then(pl.lit(words)).otherwise(text)
+            updates.append(pl.concat_str([pl.col(f"caveat_{lang}"), text], separator=joiner, ignore_nulls=True)
+                           .replace("", None).alias(f"caveat_{lang}"))
+        return kept.with_columns(updates)
+
+    def apply_claims(self, kept: pl.DataFrame, entities: pl.DataFrame, first: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Lines whose (credit code, once-key) the ledger holds: moved to ``paid``, out of the totals."""
+        if self.claims is None or kept.height == 0 or self.claims.height == 0:
+            return kept, pl.DataFrame(schema=SCHEMAS["paid"])
+        codes = entities.get_column("credit_code").gather(kept.get_column("eid") - first).alias("credit_code")
+        joined = kept.with_columns(codes).join(self.claims, on=["credit_code", "once_key"], how="left", maintain_order="left")
+        held = pl.col("status").is_not_null()
+        paid = joined.filter(held).select(list(SCHEMAS["paid"]))
+        return joined.filter(~held).select(list(SCHEMAS["lines"])), paid
+
+    def earned(self, frame: pl.DataFrame, outside: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` without benefit rows of events outside the round's period."""
+        if frame.height == 0 or outside.height == 0:
+            return frame
+        marker = outside.with_columns(pl.lit(True).alias("_out"))
+        joined = frame.join(marker, on=["eid", "idx"], how="left", maintain_order="left")
+        away = pl.col("_out").fill_null(False) & pl.col("rule").is_in(self.benefit_ids)
+        return joined.filter(~away).drop("_out")
+
+    def totals(self, entities: pl.DataFrame, kept: pl.DataFrame, events: pl.DataFrame, paid: pl.DataFrame,
+               outside: pl.DataFrame) -> pl.DataFrame:
         sums = kept.group_by("eid").agg(pl.col("amount").sum().alias("total"), pl.len().cast(pl.Int64).alias("lines"))
-        ignored = events.filter(pl.col("date") > self.as_of).group_by("eid").agg(pl.len().cast(pl.Int64).alias("ignored"))
-        return (entities.select("eid").join(sums, on="eid", how="left", maintain_order="left")
-                .join(ignored, on="eid", how="left", maintain_order="left")
-                .with_columns(pl.col("total").fill_null(0), pl.col("lines").fill_null(0), pl.col("ignored").fill_null(0)))
+        paid_sums = paid.group_by("eid").agg(pl.col("amount").sum().alias("paid_total"), pl.len().cast(pl.Int64).alias("paid_lines"))
+        merged = pl.col("_merged").is_not_null() if "_merged" in events.columns else pl.lit(False)
+        ignored = events.filter((pl.col("date") > self.as_of) & ~merged).group_by("eid").agg(pl.len().cast(pl.Int64).alias("ignored"))
+        merges = events.filter(merged).group_by("eid").agg(pl.len().cast(pl.Int64).alias("merged"))
+        away = outside.group_by("eid").agg(pl.len().cast(pl.Int64).alias("outside"))
+        frame = entities.select("eid")
+        for part in (sums, ignored, paid_sums, away, merges):
+            frame = frame.join(part, on="eid", how="left", maintain_order="left")
+        return frame.with_columns([pl.col(c).fill_null(0) for c in ("total", "lines", "ignored", "paid_total", "paid_lines",
+                                                                     "outside", "merged")])
+
+
+def first_claim_rows(claims: pl.DataFrame) -> pl.DataFrame:
+    """The earliest approved or paid claim per (credit code, once-key), as ``engine.claims.first_claims`` picks it."""
+    return (claims.filter(pl.col("status").is_in(list(PAID_STATUSES)))
+            .sort("recorded_at", "round_name", maintain_order=True)
+            .unique(["credit_code", "once_key"], keep="first", maintain_order=True)
+            .select("credit_code", "once_key", "status", "round_name", "recorded_at",
+                    pl.col("amount_fen").cast(pl.Int64).alias("paid_amount"), pl.col("rule_id").alias("paid_rule")))
+
+
+def ordinal_column(events: pl.DataFrame) -> pl.Expr:
+    """``_ordinal`` (engine.once): the n-th distinct ref-less event of its type and date; 1 where not marked."""
+    return (pl.col("_ordinal") if "_ordinal" in events.columns else pl.lit(1, dtype=pl.Int64)).alias("_ordinal")
+
+
+def once_key_expr(rule: Rule) -> pl.Expr:
+    """The once-key of ``rule``'s lines, as ``engine.once.once_key`` forms it, over an event frame."""
+    scope = once_scope(rule)
+    if once_per(rule) == "entity" or rule.event is None:
+        return pl.lit(f"{scope}{ONCE_SEP}entity")
+    ordinal = pl.when(pl.col("_ordinal") > 1).then(pl.concat_str([pl.lit("#"), pl.col("_ordinal").cast(pl.String)])) \
+        .otherwise(pl.lit(""))
+    part = pl.when(pl.col("event.ref").is_not_null() & (pl.col("event.ref") != "")) \
+        .then(pl.concat_str([pl.lit("ref:"), pl.col("event.ref")])) \
+        .otherwise(pl.concat_str([pl.lit("date:"), pl.col("event.date").dt.strftime("%Y-%m-%d"), ordinal]))
+    return pl.concat_str([pl.lit(f"{scope}{ONCE_SEP}"), pl.col("event.type"), pl.lit(ONCE_SEP), part])
 
 
 def missing_labels(rules: RuleSet, lang: str) -> dict[str | None, dict[str, str]]:
@@ -489,8 +602,8 @@ def rows_from_evaluation(eid: int, evaluation: Evaluation, rules: RuleSet) -> Re
 
     reason = {v[0]: k for k, v in REASONS.items()}  # the engine's own words: an unknown one is a KeyError, not a guess
     lines = [{**key(b), "amount": fen_or_none(b.amount), "calculation": b.calculation,
-              "caveat_zh": "；".join(b.caveats_zh) or None, "caveat_en": "; ".join(b.caveats_en) or None}
-             for b in evaluation.benefits]
+              "caveat_zh": "；".join(b.caveats_zh) or None, "caveat_en": "; ".join(b.caveats_en) or None,
+              "once_key": b.once_key} for b in evaluation.benefits]
     requirements = [{**key(r), "status": r.status, "floor": fen_or_none(r.floor), "actual": fen_or_none(r.actual),
                      "shortfall": fen_or_none(r.shortfall), "calculation": r.calculation} for r in evaluation.requirements]
     withheld = [{**key(w.line), "amount": fen_or_none(w.line.amount), "calculation": w.line.calculation,
@@ -500,10 +613,16 @@ def rows_from_evaluation(eid: int, evaluation: Evaluation, rules: RuleSet) -> Re
                   for s in evaluation.superseded]
     undetermined = [{**key(u), "missing": [m.field for m in u.missing], "reason": reason[u.reason_zh]}
                     for u in evaluation.undetermined]
+    paid = [{**key(p.line), "amount": fen_or_none(p.line.amount), "calculation": p.line.calculation,
+             "once_key": p.line.once_key, "status": p.status, "round_name": p.round_name, "recorded_at": p.recorded_at,
+             "paid_amount": fen_or_none(p.paid_amount), "paid_rule": p.paid_rule_id} for p in evaluation.already_paid]
+    outside = [{"eid": eid, "idx": o.event.index} for o in evaluation.outside_period]
     totals = [{"eid": eid, "total": fen_or_none(evaluation.total), "lines": len(evaluation.benefits),
-               "ignored": len(evaluation.ignored_events)}]
+               "ignored": len(evaluation.ignored_events), "paid_total": fen_or_none(evaluation.already_paid_total),
+               "paid_lines": len(evaluation.already_paid), "outside": len(evaluation.outside_period),
+               "merged": len(evaluation.merged_events)}]
     data = {"lines": lines, "requirements": requirements, "withheld": withheld, "superseded": superseded,
-            "undetermined": undetermined, "totals": totals}
+            "undetermined": undetermined, "paid": paid, "outside": outside, "totals": totals}
     return Results(**{name: pl.DataFrame(data[name], schema=SCHEMAS[name]) for name in SCHEMAS})
 
 

@@ -22,9 +22,12 @@ from typing import Any
 import polars as pl
 
 from engine import schema
+from engine.batch import duplicates
 from engine.batch.cells import SCALE, Parsed, constant, dtype_for, parse_column
 from engine.batch.sources import ENTERPRISES, EVENTS, SKIPPED, BadInput, RawTable, read_tables
+from engine.once import distinct_events
 from engine.profile import Profile, ProfileError, parse_profile
+from engine.round_words import conflict_error, merged_row_text
 from engine.size_class import THRESHOLDS
 
 ERROR_COLUMNS = {"source": pl.String, "sheet": pl.String, "row": pl.Int64, "column": pl.String, "field": pl.String,
@@ -91,8 +94,9 @@ class Population:
 
     @property
     def error_rows(self) -> int:
-        """Input rows with at least one error (a row may have several error messages)."""
-        return self.errors.select("_t", "_p").unique().height
+        """Input rows with at least one error (a row may have several error messages); a note on a merged
+        duplicate event is not an error."""
+        return self.errors.filter(pl.col("table") != duplicates.MERGED).select("_t", "_p").unique().height
 
     def check_accounting(self) -> None:
         """Raise ``AccountingError`` unless, per table kind, the evaluated rows and the rows in the errors
@@ -223,6 +227,7 @@ class _Reader:
                    EVENTS: sum(t.height for t in self.tables if t.kind == EVENTS)}
         population = Population(valid, events, errors, rows_in, self.paths, self.notes, self.tables, self.field_columns)
         population = self.refuse_unparsed(population)
+        population = self.merge_duplicates(population)
         population.errors = _sorted_errors(population.errors, self.tables)
         return population
 
@@ -236,6 +241,17 @@ class _Reader:
                 population.profile(eid)
             except ProfileError as exc:
                 refused[eid] = exc
+        # one event given twice with different details: the clerk must say which is right (engine.once)
+        for eid in duplicates.conflicted(population.events):
+            try:
+                events = population.profile(eid).events
+            except ProfileError as exc:
+                refused[eid] = exc
+                continue
+            pairs = distinct_events(events).conflicts
+            if pairs:
+                refused[eid] = ProfileError([conflict_error(events, a, b) for a, b in pairs])
+        refused = dict(sorted(refused.items()))
         if not refused:
             return population
         entities, events = population.entities, population.events
@@ -268,6 +284,24 @@ class _Reader:
                   .with_columns(pl.col("new").alias("eid")).drop("new"))
         return Population(kept, events, pl.concat(frames, how="vertical"), population.rows_in, population.inputs,
                           population.notes, population.tables, population.field_columns)
+
+    def merge_duplicates(self, population: Population) -> Population:
+        """Mark events identical to an earlier one of the same enterprise (counted once) with a note row each."""
+        events = duplicates.mark(population.events)
+        notes = duplicates.merged_notes(events)
+        self.errors = []
+        for (t,), group in notes.group_by("_t", maintain_order=True):
+            table = self.tables[t]
+            sheets = [self.tables[ft].sheet for ft in group.get_column("_ft").to_list()]
+            rows = group.get_column("_frow").to_list()
+            self.error_rows(table, group.get_column("_p"), "events", "event", None,
+                            pl.Series([merged_row_text(sh, r)[0] for sh, r in zip(sheets, rows)], dtype=pl.String),
+                            pl.Series([merged_row_text(sh, r)[1] for sh, r in zip(sheets, rows)], dtype=pl.String),
+                            duplicates.MERGED_ACTION, duplicates.MERGED)
+        errors = pl.concat([population.errors, *self.errors], how="vertical")
+        self.errors = []
+        return Population(population.entities, events, errors, population.rows_in, population.inputs, population.notes,
+                          population.tables, population.field_columns)
 
     # -- helpers ---------------------------------------------------------------------------------
     def error_rows(self, table: RawTable, positions: pl.Series, column: str, field_name: str, raw: pl.Series | None,

@@ -12,7 +12,10 @@ import polars as pl
 
 from engine.batch.columnar import ColumnarEvaluator, Results, chunks, rows_from_evaluation
 from engine.batch.read import Population, read_population
+from engine.claims import ClaimLookup, claims_from_frame
 from engine.evaluate import evaluate, resolve_rules
+from engine.period import as_period
+from engine.results import Period
 from engine.rulebook import RuleSet
 
 CHUNK_SIZE = 250_000
@@ -20,18 +23,30 @@ CHUNK_SIZE = 250_000
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
+@dataclass(frozen=True)
+class Round:
+    """A claim round for the output tables: its period (or None) and the ledger consulted (or None)."""
+
+    period: Period | None
+    ledger: ClaimLookup | None
+
+
 def evaluate_population(population: Population, as_of: date, rules: RuleSet | str | Path | None = None, *,
-                        chunk_size: int = CHUNK_SIZE, progress: Progress | None = None) -> Results:
+                        chunk_size: int = CHUNK_SIZE, progress: Progress | None = None,
+                        period: Period | tuple[date, date] | str | None = None, ledger: ClaimLookup | None = None) -> Results:
     """Evaluate every enterprise of ``population`` as of ``as_of`` under ``rules`` (default: shipped rules).
 
     Columnar (polars) in chunks of ``chunk_size`` enterprises; enterprises flagged ``fallback`` go through
     ``engine.evaluate`` (backend "python") and come back as the same rows. Results are ordered by
     enterprise (input order), rule (rule-base order) and event index, as the per-profile engine lists them.
+    ``period`` and ``ledger`` as in ``engine.evaluate``: the ledger is read once (``claims_frame``) and joined.
     """
     if not isinstance(as_of, date):
         raise TypeError("as_of must be a datetime.date")
     ruleset = resolve_rules(rules)
-    evaluator = ColumnarEvaluator(ruleset, as_of)
+    chosen = as_period(period, as_of)
+    claims = ledger.claims_frame() if ledger is not None else None
+    evaluator = ColumnarEvaluator(ruleset, as_of, chosen, claims)
     parts: list[Results] = []
     total = len(population)
     done = 0
@@ -43,8 +58,9 @@ def evaluate_population(population: Population, as_of: date, rules: RuleSet | st
     results = Results.concat(parts)
     fallback = population.entities.filter(pl.col("fallback")).get_column("eid").to_list()
     if fallback:
-        exact = [rows_from_evaluation(eid, evaluate(population.profile(eid), as_of, ruleset, backend="python"), ruleset)
-                 for eid in fallback]
+        lookup = claims_from_frame(claims) if claims is not None else None
+        exact = [rows_from_evaluation(eid, evaluate(population.profile(eid), as_of, ruleset, backend="python", period=chosen,
+                                                    ledger=lookup), ruleset) for eid in fallback]
         keep = pl.col("eid").is_in(fallback).not_()
         trimmed = Results(**{name: getattr(results, name).filter(keep) for name in vars(results)})
         results = Results.concat([trimmed, *exact]).sorted()
@@ -79,15 +95,19 @@ class BatchResult:
 
 def run_batch(enterprises: str | Path, events: str | Path | None = None, *, as_of: date,
               rules: RuleSet | str | Path | None = None, out: str | Path, fmt: str = "xlsx", lang: str = "zh",
-              workers: int | None = None, progress: Progress | None = None, chunk_rows: int | None = None) -> BatchResult:
+              workers: int | None = None, progress: Progress | None = None, chunk_rows: int | None = None,
+              period: Period | tuple[date, date] | str | None = None, ledger: ClaimLookup | None = None) -> BatchResult:
     """Read, evaluate and write a batch; see ``engine.batch`` and docs/batch-guide.md.
 
     ``out``: the .xlsx file (fmt "xlsx") or a folder (fmt "csv", "parquet", "jsonl"), written atomically.
     ``workers``: polars threads; honoured when set before polars is first imported (the CLI does this),
     otherwise only recorded in the manifest. ``chunk_rows``: above 3 × this many enterprise rows (default
     500,000; env ``HUIQI_BATCH_CHUNK_ROWS``) a .parquet/.csv input is read, evaluated and written chunk by
-    chunk in bounded memory (``engine.batch.stream``). Raises ``BadInput`` for unusable input and
-    ``engine.rulebook.LoadError`` for broken rules.
+    chunk in bounded memory (``engine.batch.stream``). ``period`` / ``ledger``: a claim round and a
+    ``engine.claims.ClaimLookup`` (see ``evaluate_population``); with either, the round's tables are written
+    too (already paid, outside the period, to pay, missing facts). Raises ``BadInput`` for unusable input,
+    ``engine.period.PeriodError`` for a period ending after ``as_of`` and ``engine.rulebook.LoadError`` for
+    broken rules.
     """
     from engine.batch.manifest import run_part, stable_part
     from engine.batch.tables import output_tables
@@ -101,6 +121,8 @@ def run_batch(enterprises: str | Path, events: str | Path | None = None, *, as_o
     timings: dict[str, float] = {}
     mark = time.perf_counter()
     ruleset = resolve_rules(rules)
+    chosen = as_period(period, as_of)  # before reading anything: a bad period is the caller's error
+    round_ = Round(chosen, ledger) if chosen is not None or ledger is not None else None
     timings["rules"] = time.perf_counter() - mark
     from engine.batch import stream
 
@@ -109,7 +131,7 @@ def run_batch(enterprises: str | Path, events: str | Path | None = None, *, as_o
         if progress is not None:
             progress("read", 1, 1)
         return stream.run(plan, ruleset=ruleset, as_of=as_of, out=Path(out), fmt=fmt, lang=lang, workers=workers,
-                          progress=progress, started=started, timings=timings)
+                          progress=progress, started=started, timings=timings, round_=round_)
     mark = time.perf_counter()
     population = read_population(enterprises, events)
     timings["read"] = time.perf_counter() - mark
@@ -117,10 +139,10 @@ def run_batch(enterprises: str | Path, events: str | Path | None = None, *, as_o
         progress("read", 1, 1)
     mark = time.perf_counter()
     population.check_accounting()  # before anything is written: never a silently shrunk output
-    results = evaluate_population(population, as_of, ruleset, progress=progress)
+    results = evaluate_population(population, as_of, ruleset, progress=progress, period=chosen, ledger=ledger)
     timings["evaluate"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    tables = output_tables(population, results, ruleset, as_of, lang)
+    tables = output_tables(population, results, ruleset, as_of, lang, round_)
     timings["tables"] = time.perf_counter() - mark
     write_started = time.perf_counter()
     manifest: dict = {}

@@ -41,6 +41,7 @@ import polars as pl
 
 from engine import schema
 from engine.batch.cells import parse_column
+from engine.batch.duplicates import MERGED
 from engine.batch.read import ENTITY_ACTION, ERROR_COLUMNS, Population, _Reader, _sorted_errors, duplicate_messages
 from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, _from_frame, classify, input_format
 
@@ -520,7 +521,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
                      EVENTS: events_counted + int((rejected["table"] == EVENTS).sum())}
         rows = {"in": dict(rows_in), "accounted": accounted, "balanced": accounted == rows_in,
                 "enterprises_evaluated": evaluated, "events_counted": events_counted,
-                "rows_with_errors": all_errors.select("_t", "_p").unique().height, "error_messages": all_errors.height,
+                "rows_with_errors": all_errors.filter(pl.col("table") != MERGED).select("_t", "_p").unique().height, "error_messages": all_errors.height,
                 "evaluated_by_per_profile_engine": fallback}
         result_counts = {**counts, "total_yuan": plain_yuan(fen)}
         inputs = [f.path for f in (p.enterprises, p.events) if f is not None]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -70,16 +71,23 @@ HEADERS = {
     "exclusion_title": ("取消依据", "exclusion"), "by_rule": ("替代规则编号", "paid instead by rule"),
     "by_title": ("替代规则", "paid instead by"), "column": ("列", "column"), "field": ("字段", "field"), "value": ("值", "value"),
     "message": ("问题", "problem"), "action": ("处理", "what happened"), "window_from": ("生效日期", "in force from"),
-    "window_to": ("失效日期", "in force to"), "tags": ("标签", "tags"),
+    "window_to": ("失效日期", "in force to"), "tags": ("标签", "tags"), "once_key": ("一次性键", "once_key"),
 }
 
 
-def output_tables(population: Population, results: Results, rules: RuleSet, as_of: date, lang: str = "zh") -> list[OutputTable]:
-    """Every output table, in sheet order."""
+def output_tables(population: Population, results: Results, rules: RuleSet, as_of: date, lang: str = "zh",
+                  round_: Any = None) -> list[OutputTable]:
+    """Every output table, in sheet order; with a claim round (``engine.batch.run.Round``) also its own tables
+    (``engine.batch.round_tables``)."""
     builder = _Builder(population, results, rules, as_of, lang)
-    return [builder.summary_rules(), builder.summary_cities(), builder.summary_rule_city(), builder.lines(),
-            builder.entities(), builder.undetermined(), builder.requirements(), builder.withheld(), builder.superseded(),
-            builder.errors(), builder.rules_table()]
+    tables = [builder.summary_rules(), builder.summary_cities(), builder.summary_rule_city(), builder.lines(),
+              builder.entities(), builder.undetermined(), builder.requirements(), builder.withheld(), builder.superseded(),
+              builder.errors(), builder.rules_table()]
+    if round_ is None:
+        return tables
+    from engine.batch.round_tables import round_tables
+
+    return round_tables(builder, tables, round_)
 
 
 def _enums(frame: pl.DataFrame, *names: str) -> pl.DataFrame:
@@ -152,7 +160,7 @@ class _Builder:
         frame = self.detailed(self.res.lines).select(
             "credit_code", "name", "city", "rule", "title", "event_type", "event_date", "event_ref", "event_no", "amount",
             pl.when(pl.col("amount").is_null()).then(_enum_lit(self.zh_en("文件未规定具体金额", "no amount stated in the text")))
-            .alias("amount_note"), "calculation", pl.col(caveat).alias("caveat"), "citation")
+            .alias("amount_note"), "calculation", pl.col(caveat).alias("caveat"), "citation", "once_key")
         return self.table("lines", frame, ("amount",))
 
     def undetermined(self) -> OutputTable:
