@@ -7,3 +7,10 @@ migrations shipped in this package (``engine.ledger.migrate``). Optional: ``pip 
 The core engine never imports this package; it sees a ledger only through ``engine.claims.ClaimLookup``,
 which ``engine.ledger.lookup.DatabaseClaims`` implements.
 """
+
+
+def open_lookup(url: str):
+    """A ``ClaimLookup`` over the ledger at ``url`` (``engine.ledger.lookup.DatabaseClaims``)."""
+    from engine.ledger.lookup import open_lookup as _open
+
+    return _open(url)

@@ -11,7 +11,13 @@ import sys
 
 
 def register(commands: argparse._SubParsersAction, rules_commands: argparse._SubParsersAction) -> None:
-    """Add ``huiqi ledger``."""
+    """Add ``huiqi ledger``, and ``--ledger URL`` to ``huiqi evaluate|explain|batch`` (``engine.claims.lookup_from_args``)."""
+    for name in ("evaluate", "explain", "batch"):
+        if name in commands.choices:
+            commands.choices[name].add_argument(
+                "--ledger", default=None, metavar="URL",
+                help="payment ledger (claims.db, sqlite:///…, postgresql://…): lines already approved or paid are "
+                     "reported as already paid and leave the total / 兑现台账：已兑现的不再计入合计")
     ledger = commands.add_parser("ledger", help="the payment ledger (SQLite or PostgreSQL) / 兑现台账")
     sub = ledger.add_subparsers(dest="ledger_command", required=True)
 

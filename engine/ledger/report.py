@@ -35,8 +35,7 @@ def record_summary(report: RecordReport, sheet: SheetClaims, status: str, lang: 
     if lang == "en":
         lines.append(f"round {report.round_name}{' (new)' if report.round_created else ''}: {len(report.inserted)} line(s) recorded "
                      f"as {en_status}, {len(report.upgraded)} approved → paid, {len(report.unchanged)} already recorded (unchanged)")
-        lines.append(f"the batch wrote {sheet.batch_lines} benefit line(s); {sheet.deleted} deleted from the sheet (not approved)"
-                     + (f"; {len(sheet.skipped_paid)} already paid before this round (skipped)" if sheet.skipped_paid else ""))
+        lines.append(f"the batch wrote {sheet.batch_lines} benefit line(s); {sheet.deleted} deleted from the sheet (not approved)")
         for low in sheet.lowered:
             lines.append(f"  lowered by hand: {low.line.where}: {low.line.credit_code} {low.line.rule_id} "
                          f"{_yuan(low.original_fen)} → {_yuan(low.line.amount_fen)} yuan")
@@ -45,8 +44,7 @@ def record_summary(report: RecordReport, sheet: SheetClaims, status: str, lang: 
         return "\n".join(lines) + "\n"
     lines.append(f"轮次 {report.round_name}{'（新建）' if report.round_created else ''}：新记为{zh_status} {len(report.inserted)} 行，"
                  f"由已批准改为已兑现 {len(report.upgraded)} 行，已记录未变 {len(report.unchanged)} 行")
-    lines.append(f"批量评估共 {sheet.batch_lines} 条补贴明细；表中删除 {sheet.deleted} 行（未批准）"
-                 + (f"；本轮以前已兑现 {len(sheet.skipped_paid)} 行（跳过）" if sheet.skipped_paid else ""))
+    lines.append(f"批量评估共 {sheet.batch_lines} 条补贴明细；表中删除 {sheet.deleted} 行（未批准）")
     for low in sheet.lowered:
         lines.append(f"  手工调低：{low.line.where}：{low.line.credit_code} {low.line.rule_id} "
                      f"{_yuan(low.original_fen)} → {_yuan(low.line.amount_fen)} 元")

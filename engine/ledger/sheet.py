@@ -54,12 +54,11 @@ class SheetClaims:
     round: RoundInfo
     lines: list[ClaimLine]
     lowered: list[Lowered] = field(default_factory=list)
-    batch_lines: int = 0  # benefit lines the batch wrote (manifest)
-    skipped_paid: list[ClaimLine] = field(default_factory=list)  # rows the batch reported as already paid
+    batch_lines: int = 0  # benefit lines the batch wrote (manifest); lines already paid are in another sheet
 
     @property
     def deleted(self) -> int:
-        return self.batch_lines - len(self.lines) - len(self.skipped_paid)
+        return self.batch_lines - len(self.lines)
 
 
 def manifest_for(results: Path) -> Path:
@@ -84,8 +83,9 @@ def read_manifest(path: Path) -> dict:
 
 
 def round_of(name: str, stable: dict) -> RoundInfo:
-    period = stable.get("period") or {}
-    start, end = period.get("start"), period.get("end")
+    """The round as the batch ran it: as-of date, rule-set fingerprint and period ("START..END" in the manifest)."""
+    period = (stable.get("round") or {}).get("period")
+    start, _, end = period.partition("..") if period else (None, None, None)
     return RoundInfo(name=name, as_of=date.fromisoformat(stable["as_of"]), rules_fingerprint=stable["rules"]["fingerprint"],
                      period_start=date.fromisoformat(start) if start else None,
                      period_end=date.fromisoformat(end) if end else None)
@@ -114,10 +114,7 @@ def read_claims(results: str | Path, round_name: str, rules: RuleSet, manifest: 
             continue
         if line is None:
             continue
-        if _already_paid(cells):
-            claims.skipped_paid.append(line)
-        else:
-            claims.lines.append(line)
+        claims.lines.append(line)
         originals += original or 0
         if line.amount_fen is not None and original is not None and line.amount_fen < original:
             claims.lowered.append(Lowered(line, original))
@@ -239,11 +236,6 @@ def _date(value: Any) -> date | None:
         return parse_date(value)
     except ParseError as exc:
         raise _RowProblem(f"事件日期无法识别：{exc.message_zh}", f"unreadable event date: {exc.message_en}") from None
-
-
-def _already_paid(cells: dict[str, Any]) -> bool:
-    """Rows a batch run with --ledger marked as already paid (they stay in the sheet for reference)."""
-    return False
 
 
 # -- files -------------------------------------------------------------------------------------------
