@@ -116,11 +116,26 @@ class InMemoryClaims:
             "recorded_at": [c.recorded_at for c in rows]}, schema=claim_columns())
 
 
-def claims_from_frame(frame: pl.DataFrame) -> InMemoryClaims:
-    """A ``claims_frame()`` back as an in-memory lookup (the batch's per-profile fallback: no second query)."""
-    return InMemoryClaims(PaidClaim(row["credit_code"], row["once_key"], row["rule_id"], Decimal(row["amount_fen"]).scaleb(-2),
-                                    row["status"], row["round_name"], recorded_at=row["recorded_at"])
-                          for row in frame.iter_rows(named=True))
+class FrameClaims:
+    """A ``ClaimLookup`` over one ``claims_frame()`` already read: the batch queries a ledger once per run and
+    answers every later question (chunks, per-profile fallback) from this frame."""
+
+    def __init__(self, frame: pl.DataFrame):
+        self.frame = frame
+
+    def claims_frame(self) -> pl.DataFrame:
+        return self.frame
+
+    def claims_for(self, credit_codes: Iterable[str]) -> dict[str, list[PaidClaim]]:
+        import polars as pl
+
+        rows = self.frame.filter(pl.col("credit_code").is_in(list(credit_codes)))
+        found: dict[str, list[PaidClaim]] = {}
+        for row in rows.iter_rows(named=True):
+            found.setdefault(row["credit_code"], []).append(PaidClaim(
+                row["credit_code"], row["once_key"], row["rule_id"], Decimal(row["amount_fen"]).scaleb(-2), row["status"],
+                row["round_name"], recorded_at=row["recorded_at"]))
+        return found
 
 
 def lookup_from_args(args: object) -> ClaimLookup | None:

@@ -10,6 +10,7 @@ so the vectorised cell parsing is checked too.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -20,6 +21,7 @@ from engine import default_rules, evaluate, load_rules
 from engine.batch import evaluate_population, read_population, rows_from_evaluation, synth
 from engine.batch.columnar import SCHEMAS, Results
 from engine.batch.tables import missing_text
+from engine.claims import InMemoryClaims, PaidClaim
 
 
 def _population(tmp_path: Path, n: int, seed: int):
@@ -29,9 +31,10 @@ def _population(tmp_path: Path, n: int, seed: int):
     return read_population(tmp_path / "e.parquet", tmp_path / "v.parquet")
 
 
-def _assert_same(population, as_of: date, rules) -> Results:
-    batch = evaluate_population(population, as_of, rules, chunk_size=700)  # several chunks
-    evaluations = [evaluate(population.profile(eid), as_of, rules, backend="python") for eid in range(len(population))]
+def _assert_same(population, as_of: date, rules, period=None, ledger=None) -> Results:
+    batch = evaluate_population(population, as_of, rules, chunk_size=700, period=period, ledger=ledger)  # several chunks
+    evaluations = [evaluate(population.profile(eid), as_of, rules, backend="python", period=period, ledger=ledger)
+                   for eid in range(len(population))]
     reference = Results.concat([rows_from_evaluation(eid, e, rules) for eid, e in enumerate(evaluations)])
     # the clerk-facing "缺少的信息" text, as the per-profile engine words each missing fact
     for lang in ("zh", "en"):
@@ -221,3 +224,42 @@ def test_shipped_sample_batch_equals_per_profile(inputs):
     assert len(population) > 0 and population.events.height > 0
     for as_of in (date(2019, 12, 31), date(2022, 6, 30)):
         _assert_same(population, as_of, default_rules())
+
+
+def _claims_for(population, results: Results, every: int) -> InMemoryClaims:
+    """Every ``every``-th benefit line of ``results`` recorded as paid (a previous round's ledger)."""
+    paid = results.lines.gather_every(every)
+    codes = population.entities.get_column("credit_code").gather(paid.get_column("eid")).to_list()
+    return InMemoryClaims(PaidClaim(code, key, rule_id, Decimal(amount or 0).scaleb(-2), "paid", "2018 round",
+                                    date(2018, 1, 1), date(2018, 12, 31), f"2019-02-{1 + n % 28:02d}T09:00:00Z")
+                          for n, (code, key, rule_id, amount) in
+                          enumerate(zip(codes, paid.get_column("once_key"), paid.get_column("rule"), paid.get_column("amount"))))
+
+
+@pytest.mark.parametrize("rules_kind", ["shipped", "test"])
+def test_rounds_with_a_period_and_a_ledger_batch_equals_per_profile(tmp_path, generated, test_rules, rules_kind):
+    rules = default_rules() if rules_kind == "shipped" else test_rules
+    population = generated if rules_kind == "shipped" else _population(tmp_path, 900, seed=5)
+    earlier = _assert_same(population, date(2018, 12, 31), rules, period="2018")
+    assert earlier.outside.height > 0
+    ledger = _claims_for(population, earlier, 3)
+    later = _assert_same(population, date(2019, 12, 31), rules, period=(date(2018, 7, 1), date(2019, 12, 31)), ledger=ledger)
+    assert later.paid.height > 0 and later.outside.height > 0
+    whole = _assert_same(population, date(2022, 6, 30), rules, ledger=ledger)  # no period: the whole history
+    assert whole.paid.height == later.paid.height or whole.paid.height > 0
+
+
+def test_duplicate_and_conflicting_events_batch_equals_per_profile(tmp_path, test_rules):
+    ents, evs = synth.population(400, 3.5, seed=8)
+    twice = evs.gather_every(5)  # identical copies: merged, counted once
+    clash = evs.gather_every(97).with_columns(pl.col("date") + pl.duration(days=1))  # same ref, another date
+    pl.concat([ents]).write_parquet(tmp_path / "e.parquet")
+    pl.concat([evs, twice, clash]).write_parquet(tmp_path / "v.parquet")
+    population = read_population(tmp_path / "e.parquet", tmp_path / "v.parquet")
+    notes = population.errors.filter(pl.col("table") == "merged")
+    assert notes.height == twice.height - twice.join(clash.select("credit_code").unique(), on="credit_code", how="semi").height
+    assert population.entities.height < ents.height  # the conflicting enterprises were not evaluated
+    assert population.errors.filter(pl.col("message_en").str.contains("differ in date")).height > 0
+    for rules in (test_rules, default_rules()):
+        results = _assert_same(population, date(2019, 12, 31), rules)
+        assert int(results.totals.get_column("merged").sum()) == notes.height

@@ -14,7 +14,7 @@ import sys
 
 def register(commands: argparse._SubParsersAction, rules_commands: argparse._SubParsersAction) -> None:
     """Add ``huiqi batch``."""
-    from engine.cli import add_common
+    from engine.cli import add_common, add_period
 
     batch = commands.add_parser(
         "batch", help="evaluate a list of enterprises (xlsx/csv/parquet/jsonl) / 批量评估",
@@ -31,6 +31,7 @@ def register(commands: argparse._SubParsersAction, rules_commands: argparse._Sub
                        help="enterprises per chunk for very large .parquet/.csv inputs (chunked above 3x this; "
                             "default 500000) / 超大输入分块处理的每块企业数")
     add_common(batch)
+    add_period(batch)
     batch.set_defaults(handler=run)
 
 
@@ -59,13 +60,17 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.batch.run import run_batch
     from engine.batch.sources import BadInput
+    from engine.claims import lookup_from_args
+    from engine.period import PeriodError
 
     lang = args.lang
     with _progress() as progress:
         try:
             result = run_batch(args.enterprises, args.events, as_of=args.as_of, rules=ruleset, out=args.out, fmt=fmt,
                                lang=lang, workers=args.workers, progress=progress,
-                               chunk_rows=args.chunk_rows)
+                               chunk_rows=args.chunk_rows, period=args.period, ledger=lookup_from_args(args))
+        except PeriodError as exc:
+            raise CliError(exc.text(lang), EXIT_USAGE) from None
         except BadInput as exc:
             raise CliError(exc.message_en if lang == "en" else f"{exc.message_zh}\n{exc.message_en}", EXIT_BAD_INPUT) from None
         except Exception as exc:
@@ -85,6 +90,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"已写出 {written}", file=sys.stderr)
         print(f"评估企业 {stable['rows']['enterprises_evaluated']} 家，补贴 {stable['results']['benefit_lines']} 条，"
               f"合计 {total} 元，待定 {stable['results']['undetermined']} 条", file=sys.stderr)
+    round_ = stable.get("round")
+    if round_ is not None:
+        if lang == "en":
+            print(f"claim round {round_['period'] or '(whole history)'}: new {round_['new_lines']} lines, "
+                  f"{round_['new_yuan']} yuan; already paid {round_['already_paid_lines']} lines, "
+                  f"{round_['already_paid_yuan']} yuan", file=sys.stderr)
+        else:
+            print(f"申报期 {round_['period'] or '（全部历史）'}：本轮新增 {round_['new_lines']} 条，{round_['new_yuan']} 元；"
+                  f"已兑现 {round_['already_paid_lines']} 条，{round_['already_paid_yuan']} 元", file=sys.stderr)
     print(result.accounting_line(lang))
     if not result.clean:
         hint = ("some rows had errors: see the errors table" if lang == "en"

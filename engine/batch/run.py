@@ -12,7 +12,7 @@ import polars as pl
 
 from engine.batch.columnar import ColumnarEvaluator, Results, chunks, rows_from_evaluation
 from engine.batch.read import Population, read_population
-from engine.claims import ClaimLookup, claims_from_frame
+from engine.claims import ClaimLookup, FrameClaims
 from engine.evaluate import evaluate, resolve_rules
 from engine.period import as_period
 from engine.results import Period
@@ -58,13 +58,23 @@ def evaluate_population(population: Population, as_of: date, rules: RuleSet | st
     results = Results.concat(parts)
     fallback = population.entities.filter(pl.col("fallback")).get_column("eid").to_list()
     if fallback:
-        lookup = claims_from_frame(claims) if claims is not None else None
+        lookup = FrameClaims(claims) if claims is not None else None
         exact = [rows_from_evaluation(eid, evaluate(population.profile(eid), as_of, ruleset, backend="python", period=chosen,
                                                     ledger=lookup), ruleset) for eid in fallback]
         keep = pl.col("eid").is_in(fallback).not_()
         trimmed = Results(**{name: getattr(results, name).filter(keep) for name in vars(results)})
         results = Results.concat([trimmed, *exact]).sorted()
     return results
+
+
+def round_summary(round_: Round, results: Results) -> dict:
+    """The manifest's account of a claim round: new in this round and already paid, apart."""
+    from engine.batch.money import plain_yuan
+
+    return {"period": round_.period.text() if round_.period is not None else None, "ledger": round_.ledger is not None,
+            "new_lines": results.lines.height, "new_yuan": plain_yuan(results.lines.get_column("amount").sum()),
+            "already_paid_lines": results.paid.height, "already_paid_yuan": plain_yuan(results.paid.get_column("amount").sum()),
+            "events_outside_period": results.outside.height}
 
 
 @dataclass
@@ -122,6 +132,8 @@ def run_batch(enterprises: str | Path, events: str | Path | None = None, *, as_o
     mark = time.perf_counter()
     ruleset = resolve_rules(rules)
     chosen = as_period(period, as_of)  # before reading anything: a bad period is the caller's error
+    if ledger is not None:
+        ledger = FrameClaims(ledger.claims_frame())  # one query for the whole run, however many chunks
     round_ = Round(chosen, ledger) if chosen is not None or ledger is not None else None
     timings["rules"] = time.perf_counter() - mark
     from engine.batch import stream
@@ -150,6 +162,8 @@ def run_batch(enterprises: str | Path, events: str | Path | None = None, *, as_o
     def build(outputs: list[dict]) -> dict:
         timings["write"] = time.perf_counter() - write_started
         manifest["stable"] = stable_part(population, results, ruleset, as_of, fmt, lang, outputs)
+        if round_ is not None:
+            manifest["stable"]["round"] = round_summary(round_, results)
         manifest["run"] = run_part(timings, time.perf_counter() - started, workers)
         return manifest
 

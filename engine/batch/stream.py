@@ -424,7 +424,7 @@ def _rule_city(parts: list[pl.DataFrame], rules, lang: str) -> pl.DataFrame:
 # -- the run -------------------------------------------------------------------------------------------
 
 def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, workers: int | None, progress, started: float,
-        timings: dict[str, float]):
+        timings: dict[str, float], round_=None):
     from engine.batch.manifest import run_part, stable_from_counts
     from engine.batch.money import plain_yuan
     from engine.batch.run import BatchResult, evaluate_population
@@ -445,7 +445,10 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         mark = time.perf_counter()
         keys = _keys(p)
         timings["read"] += time.perf_counter() - mark
-        appenders = {key: _Appender(key, work / (key + SUFFIX.get(fmt, ".parquet")), fmt) for key in DETAIL}
+        # a claim round's detail tables follow the others (per chunk: the to-pay list is by department within a chunk)
+        detail = DETAIL + (() if round_ is None else ("to_pay", "to_complete", "paid")
+                           + (("outside",) if round_.period is not None else ()))
+        appenders = {key: _Appender(key, work / (key + SUFFIX.get(fmt, ".parquet")), fmt) for key in detail}
         summaries: dict[str, Any] = {}
         rule_city: list[pl.DataFrame] = []
         errors: list[pl.DataFrame] = []
@@ -463,13 +466,14 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             population.check_accounting()
             timings["read"] += time.perf_counter() - mark
             mark = time.perf_counter()
-            results = evaluate_population(population, as_of, ruleset)
+            results = evaluate_population(population, as_of, ruleset, period=getattr(round_, "period", None),
+                                          ledger=getattr(round_, "ledger", None))
             timings["evaluate"] += time.perf_counter() - mark
             mark = time.perf_counter()
-            tables = {t.key: t for t in output_tables(population, results, ruleset, as_of, lang)}
+            tables = {t.key: t for t in output_tables(population, results, ruleset, as_of, lang, round_)}
             timings["tables"] += time.perf_counter() - mark
             mark = time.perf_counter()
-            for key in DETAIL:
+            for key in detail:
                 appenders[key].append(tables[key], k)
             for key in ("summary_rules", "summary_cities"):
                 summaries[key] = OutputTable(key, tables[key].title, _add(getattr(summaries.get(key), "frame", None),
@@ -513,7 +517,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         shim = SimpleNamespace(pop=SimpleNamespace(errors=all_errors), lang=lang)
         shim.table = lambda key, frame, money=(): _Builder.table(shim, key, frame, money)
         errors_table = _Builder.errors(shim)
-        order = ["summary_rules", "summary_cities", "summary_rule_city", *DETAIL, "errors", "rules"]
+        order = ["summary_rules", "summary_cities", "summary_rule_city", *detail, "errors", "rules"]
         entries = [appenders[key] if key in appenders else
                    {"errors": errors_table, "rules": rules_table}.get(key) or summaries[key] for key in order]
         rejected = all_errors.select("table", "_t", "_p").unique()

@@ -223,7 +223,8 @@ class _Builder:
             .when(pl.col("size_class").is_not_null()).then(pl.lit(self.zh_en("填报", "given"))).alias("size_source"),
             pl.col("lines").fill_null(0), pl.col("total").fill_null(0),
             *[pl.col(c).fill_null(0).cast(pl.Int64) for c in ("undetermined", "violations", "withheld_lines")],
-            (pl.col("_events").fill_null(0) - pl.col("ignored").fill_null(0)).cast(pl.Int64).alias("events"),
+            (pl.col("_events").fill_null(0) - pl.col("ignored").fill_null(0) - pl.col("merged").fill_null(0)).cast(pl.Int64)
+            .alias("events"),
             pl.col("ignored").fill_null(0), pl.col("event_errors").fill_null(0).cast(pl.Int64),
             pl.concat_str([pl.when(pl.col("size_class_derived")).then(pl.lit(derived_note)),
                            pl.when(pl.col("entity_kind_derived")).then(pl.lit(kind_note)),
