@@ -122,8 +122,8 @@ def read_claims(results: str | Path, round_name: str, rules: RuleSet, manifest: 
         listed = "\n".join(f"  - {p}" for p in problems[:MAX_LISTED])
         more = len(problems) - MAX_LISTED
         tail = f"\n  … 另有 {more} 行 / {more} more rows" if more > 0 else ""
-        raise LedgerError(f"{path.name}：{len(problems)} 行无法记录，本次未记录任何内容：\n{listed}{tail}",
-                          f"{path.name}: {len(problems)} row(s) cannot be recorded; nothing was recorded")
+        raise LedgerError(f"{path.name}：{len(problems)} 行无法记录，本次未记录任何内容：",
+                          f"{path.name}: {len(problems)} row(s) cannot be recorded; nothing was recorded:\n{listed}{tail}")
     total = fen_of(Decimal(stable["results"]["total_yuan"]))
     if not claims.deleted and originals != total:
         raise LedgerError(f"{path.name}：各行按计算过程复核的金额合计 {plain_yuan(originals)} 元，与批量评估清单的合计 "
