@@ -160,20 +160,31 @@ def test_a_raised_amount_refuses_the_whole_sheet(ledger_url, sheet):
     assert snapshot(ledger_url) == before
 
 
-def test_a_calculation_edited_to_match_a_raised_amount_is_caught_by_the_manifest_total(ledger_url, sheet):
+def test_forged_calculations_are_refused(ledger_url, sheet):
     huiqi("ledger", "init", ledger_url)
     lines = read_lines(sheet)
-    row = lines.with_row_index("n").filter(pl.col("计算过程").str.contains(r" = ")).row(0, named=True)
-    raised_fen = int(round(float(row["金额（元）"]) * 100)) + 100
-    text = f"{raised_fen // 100}.{raised_fen % 100:02d}"
-    calc = row["计算过程"].rsplit(" = ", 1)[0] + f" = {int(text.split('.')[0]):,}.{text.split('.')[1]}"
-    forged = lines.with_row_index("n").with_columns(
-        pl.when(pl.col("n") == row["n"]).then(pl.lit(text)).otherwise(pl.col("金额（元）")).alias("金额（元）"),
-        pl.when(pl.col("n") == row["n"]).then(pl.lit(calc)).otherwise(pl.col("计算过程")).alias("计算过程")).drop("n")
-    write_lines(sheet, forged)
+    calc, amount = "计算过程", "金额（元）"
+    indexed = lines.with_row_index("n")
+    summed = indexed.filter(pl.col(calc).str.contains(r" \+ ")).row(0, named=True)
+    rated = indexed.filter(pl.col(calc).str.contains(r"^[\d,.]+ × 70% = ")).row(0, named=True)
+
+    def forge(frame: pl.DataFrame, row: dict, new_calc: str, new_amount: str) -> pl.DataFrame:
+        hit = pl.int_range(pl.len()) == row["n"]
+        return frame.with_columns(pl.when(hit).then(pl.lit(new_amount)).otherwise(pl.col(amount)).alias(amount),
+                                  pl.when(hit).then(pl.lit(new_calc)).otherwise(pl.col(calc)).alias(calc))
+
+    # a sum whose result was raised with the amount: the addition no longer holds
+    write_lines(sheet, forge(lines, summed, summed[calc].rsplit(" = ", 1)[0] + " = 99,999.00", "99999.00"))
     refused = huiqi("ledger", "record", str(sheet), "--ledger", ledger_url, "--round", "2016", "--status", "paid", check=False)
-    assert refused.returncode == 3
-    assert ("计算过程的乘积不对" in refused.stderr) or ("与批量评估清单的合计" in refused.stderr), refused.stderr
+    assert refused.returncode == 3 and "计算过程的加法不对" in refused.stderr
+    # a rate line forged consistently (base, product and amount raised together): the 待兑现 sheet still holds the
+    # batch's amount; without it, the manifest's total no longer adds up
+    write_lines(sheet, forge(lines, rated, "100,000.00 × 70% = 70,000.00", "70000.00"))
+    refused = huiqi("ledger", "record", str(sheet), "--ledger", ledger_url, "--round", "2016", "--status", "paid", check=False)
+    assert refused.returncode == 3 and "“待兑现”表中删除或调低了" in refused.stderr
+    (sheet / "to_pay.csv").unlink()
+    refused = huiqi("ledger", "record", str(sheet), "--ledger", ledger_url, "--round", "2016", "--status", "paid", check=False)
+    assert refused.returncode == 3 and "与批量评估清单的合计" in refused.stderr and "a calculation seems edited" in refused.stderr
     assert lines_of(ledger_url).height == 0
 
 
@@ -195,6 +206,16 @@ def test_an_xlsx_edited_in_a_spreadsheet_program(ledger_url, tmp_path):
     assert "2 deleted from the sheet (not approved)" in recorded.stdout and "lowered by hand" in recorded.stdout
     total_rows = json.loads(out.with_name("r2016.manifest.json").read_text(encoding="utf-8"))["stable"]["results"]["benefit_lines"]
     assert lines_of(ledger_url).height == total_rows - 2
+
+
+def test_approving_in_the_to_pay_sheet_alone_is_refused(ledger_url, sheet):
+    huiqi("ledger", "init", ledger_url)
+    to_pay = pl.read_csv(sheet / "to_pay.csv", infer_schema=False)
+    assert to_pay.height > 3
+    to_pay.slice(1).write_csv(sheet / "to_pay.csv", include_bom=True)  # a row deleted in 待兑现 only
+    refused = huiqi("ledger", "record", str(sheet), "--ledger", ledger_url, "--round", "2016", "--status", "paid", check=False)
+    assert refused.returncode == 3 and "“待兑现”表中删除或调低了" in refused.stderr
+    assert lines_of(ledger_url).height == 0
 
 
 # -- refusals ------------------------------------------------------------------------------------------

@@ -65,7 +65,8 @@ def connect(url: str) -> Engine:
         _sqlite_transactions(engine)
         return engine
     try:
-        return create_engine(target, pool_pre_ping=True)
+        # timestamps in UTC whatever the server's zone: they are compared and shown as UTC text
+        return create_engine(target, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
     except ModuleNotFoundError:
         raise LedgerError("缺少 PostgreSQL 驱动：请安装 huiqi[ledger]（psycopg）",
                           "the PostgreSQL driver is missing: install huiqi[ledger] (psycopg)") from None

@@ -51,15 +51,12 @@ def rounds_frame(engine: Engine) -> pl.DataFrame:
 
 
 def _frame(rows, schema: dict) -> pl.DataFrame:
-    columns = list(zip(*rows)) if rows else [() for _ in schema]
-    series = []
-    for (name, dtype), values in zip(schema.items(), columns):
-        if isinstance(dtype, pl.Datetime):  # PostgreSQL hands back aware datetimes, SQLite naive UTC ones
-            naive = [_naive_utc(v) for v in values]
-            series.append(pl.Series(name, naive, dtype=pl.Datetime("us")).dt.replace_time_zone("UTC"))
-        else:
-            series.append(pl.Series(name, list(values), dtype=dtype))
-    return pl.DataFrame(series)
+    times = [i for i, dtype in enumerate(schema.values()) if isinstance(dtype, pl.Datetime)]
+    if times:  # PostgreSQL hands back aware datetimes, SQLite naive UTC ones
+        rows = [tuple(_naive_utc(v) if i in times else v for i, v in enumerate(row)) for row in rows]
+    naive = {name: (pl.Datetime("us") if isinstance(dtype, pl.Datetime) else dtype) for name, dtype in schema.items()}
+    frame = pl.DataFrame(rows, schema=naive, orient="row") if rows else pl.DataFrame(schema=naive)
+    return frame.with_columns([pl.col(name).dt.replace_time_zone("UTC") for i, name in enumerate(schema) if i in times])
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:

@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import engine.batch.round_tables  # noqa: F401 - registers the round's sheet titles (待兑现) and headers
 from engine import schema
 from engine.batch.money import fen_of, plain_yuan
 from engine.batch.tables import HEADERS, TITLES
@@ -38,6 +39,7 @@ ONCE_KEY = "once_key"
 _NEEDED = ("credit_code", "rule", "amount", "calculation", ONCE_KEY)
 _LAST_AMOUNT = re.compile(r"([\d,]+\.\d{2})\s*$")
 _RATE = re.compile(r"^([\d,]+\.\d{2}) × ([\d.]+)% = ([\d,]+\.\d{2})")
+_SUM = re.compile(r"^([\d,]+\.\d{2}(?: \+ [\d,]+\.\d{2})+) = ([\d,]+\.\d{2})")
 _CAP = re.compile(r"^min\((.*), ([\d,]+\.\d{2})\) = ([\d,]+\.\d{2})$")
 
 
@@ -124,6 +126,7 @@ def read_claims(results: str | Path, round_name: str, rules: RuleSet, manifest: 
         tail = f"\n  … 另有 {more} 行 / {more} more rows" if more > 0 else ""
         raise LedgerError(f"{path.name}：{len(problems)} 行无法记录，本次未记录任何内容：",
                           f"{path.name}: {len(problems)} row(s) cannot be recorded; nothing was recorded:\n{listed}{tail}")
+    _same_as_to_pay(path, rows)
     total = fen_of(Decimal(stable["results"]["total_yuan"]))
     if not claims.deleted and originals != total:
         raise LedgerError(f"{path.name}：各行按计算过程复核的金额合计 {plain_yuan(originals)} 元，与批量评估清单的合计 "
@@ -203,6 +206,10 @@ def original_fen(rules: RuleSet, rule: Rule, when: date, calculation: str | None
             raise _RowProblem(f"计算过程中的比例与规则不符：{calculation}", f"the calculation's rate is not the rule's: {calculation}")
         if fen_of(Decimal(product.group(1).replace(",", "")) * rate) != _yuan_fen(product.group(3)):
             raise _RowProblem(f"计算过程的乘积不对：{calculation}", f"the calculation's product is wrong: {calculation}")
+    if spec.form == "actual":
+        parts = _SUM.match(inner)
+        if parts is not None and sum(_yuan_fen(x) for x in parts.group(1).split(" + ")) != _yuan_fen(parts.group(2)):
+            raise _RowProblem(f"计算过程的加法不对：{calculation}", f"the calculation's sum is wrong: {calculation}")
     return stated
 
 
@@ -248,16 +255,47 @@ def _header_keys() -> dict[str, str]:
     return keys
 
 
-def _rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    """(where, {internal column: cell}) for every data row of the benefit-lines table."""
-    if path.is_dir():
-        path = path / "lines.csv"
+def _same_as_to_pay(path: Path, rows: list[tuple[str, dict[str, Any]]]) -> None:
+    """The round's 待兑现 (to pay) table repeats the benefit lines that have an amount. A clerk who approved by
+    editing it instead of 补贴明细 would have the lines deleted there recorded all the same: refuse when 待兑现
+    lacks a line that 补贴明细 still has, or holds a lower amount for it (an untouched 待兑现 is fine)."""
+    to_pay = _rows(path, "to_pay", required=False)
+    if to_pay is None:
+        return
+
+    def key(cells: dict[str, Any]) -> tuple[str, str]:
+        return str(cells.get("credit_code") or "").strip().upper(), str(cells.get(ONCE_KEY) or "").strip()
+
+    def fen(cells: dict[str, Any]) -> int | None:
+        try:
+            return _fen(cells.get("amount"))
+        except _RowProblem:
+            return None
+
+    listed = {key(cells): fen(cells) for _, cells in to_pay if not is_blank(cells.get("amount"))}
+    for where, cells in rows:
+        if is_blank(cells.get("amount")):
+            continue
+        if key(cells) not in listed or (listed[key(cells)] is not None and fen(cells) is not None
+                                        and listed[key(cells)] < fen(cells)):
+            raise LedgerError(f"“待兑现”表中删除或调低了{where}的一行，但“补贴明细”表中没有：审批时请修改“补贴明细”表"
+                              "（记录以它为准），再记录；本次未记录任何内容",
+                              f"a line ({where}) was deleted or lowered in the 'To pay' sheet but not in 'Benefit lines': "
+                              "approve by editing 'Benefit lines' (it is what is recorded) and record again; nothing was recorded")
+
+
+def _rows(path: Path, key: str = "lines", required: bool = True) -> list[tuple[str, dict[str, Any]]] | None:
+    """(where, {internal column: cell}) for every data row of the batch's ``key`` table (None: absent, not required)."""
+    if path.is_dir() or path.suffix.lower() == ".csv":
+        folder = path if path.is_dir() else path.parent
+        path = folder / f"{key}.csv"
         if not path.is_file():
-            raise LedgerError(f"文件夹中没有 lines.csv：{path.parent}", f"no lines.csv in the folder {path.parent}")
-    if path.suffix.lower() == ".xlsx":
-        return _xlsx_rows(path)
-    if path.suffix.lower() == ".csv":
+            if not required:
+                return None
+            raise LedgerError(f"文件夹中没有 {key}.csv：{folder}", f"no {key}.csv in the folder {folder}")
         return _csv_rows(path)
+    if path.suffix.lower() == ".xlsx":
+        return _xlsx_rows(path, key, required)
     raise LedgerError(f"不支持的文件类型：{path.name}（可用批量评估写出的 .xlsx 或 csv）",
                       f"unsupported file: {path.name} (give the .xlsx or csv output of huiqi batch)")
 
@@ -274,7 +312,7 @@ def _mapped(headers: list[Any], source: str) -> list[str | None]:
     return mapped
 
 
-def _xlsx_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
+def _xlsx_rows(path: Path, key: str, required: bool) -> list[tuple[str, dict[str, Any]]] | None:
     from python_calamine import load_workbook
 
     from engine.batch.xlsx_guard import XlsxTooLarge, check_xlsx
@@ -286,10 +324,12 @@ def _xlsx_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
         raise LedgerError(exc.message_zh, exc.message_en) from None
     except Exception as exc:  # noqa: BLE001 - calamine raises its own types for a damaged file
         raise LedgerError(f"{path.name} 无法读取：{exc}", f"{path.name} cannot be read: {exc}") from None
-    titles = set(TITLES["lines"])
+    titles = set(TITLES[key])
     sheets = [n for n in book.sheet_names if n in titles or re.fullmatch(r"(.+) \(\d+\)", n) and n.rsplit(" (", 1)[0] in titles]
     if not sheets:
-        raise LedgerError(f"{path.name} 中没有“补贴明细”工作表", f"{path.name} has no 'Benefit lines' sheet")
+        if not required:
+            return None
+        raise LedgerError(f"{path.name} 中没有“{TITLES[key][0]}”工作表", f"{path.name} has no '{TITLES[key][1]}' sheet")
     out = []
     for name in sheets:
         data = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
