@@ -6,6 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
+from engine import schema
 from engine.batch.money import plain_yuan
 from engine.batch.tables import OutputTable
 from engine.ledger.sheet import SheetClaims
@@ -60,7 +61,9 @@ def claims_text(frame: pl.DataFrame, credit_code: str, lang: str) -> str:
     out = [f"{credit_code}: {frame.height} claim line(s)" if en else f"{credit_code}：共 {frame.height} 条记录"]
     for row in frame.iter_rows(named=True):
         status = STATUS[row["status"]][1 if en else 0]
-        event = " ".join(str(v) for v in (row["event_type"], row["event_date"], row["event_ref"]) if v is not None)
+        kind = schema.EVENT_BY_CODE.get(row["event_type"]) if row["event_type"] else None
+        label = (kind.en if en else kind.zh) if kind is not None else row["event_type"]
+        event = " ".join(str(v) for v in (label, row["event_date"], row["event_ref"]) if v is not None)
         round_word = "round" if en else "轮次"
         out.append(f"  [{status}] {round_word} {row['round']} · {row['rule_id']} · {_yuan(row['amount_fen'])} "
                    f"{'yuan' if en else '元'} · {row['once_key']}" + (f" · {event}" if event else "")
