@@ -213,3 +213,57 @@ def test_a_kill_inside_the_transaction_leaves_the_ledger_as_before(ledger_url, t
     assert snapshot(ledger_url) == before
     assert record(engine, ROUND_2014, [AWARD], "paid").inserted == [AWARD]  # and the ledger works on
     engine.dispose()
+
+
+# -- properties ------------------------------------------------------------------------------------------
+
+def test_the_core_engine_never_imports_the_ledger():
+    code = ("import sys, engine, engine.batch.run, engine.batch.tables, engine.claims, engine.cli; "
+            "bad = sorted(m for m in sys.modules if m.startswith(('engine.ledger', 'sqlalchemy', 'alembic'))); "
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_lines = st.lists(st.builds(lambda code, key, rule, amount: ClaimLine(code, rule, key, amount, where=f"{code}/{key}"),
+                            st.sampled_from(["91350100M000100Y43", "91210100MA0P4K7R2Q"]), st.sampled_from(["k1", "k2", "k3"]),
+                            st.sampled_from(["r1", "r2"]), st.sampled_from([100, 200, None])), max_size=4)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(_lines, st.sampled_from(["approved", "paid"])), min_size=1, max_size=5))
+def test_any_sequence_of_recordings_keeps_one_claim_per_once_key_as_first_accepted(commands):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = str(Path(folder) / "claims.db")
+        engine = connect(url)
+        upgrade(engine)
+        model: dict[tuple[str, str], tuple[str, int | None, str]] = {}
+        for lines, status in commands:
+            seen: dict = {}
+            conflict = False
+            for line in lines:
+                key, value = (line.credit_code, line.once_key), (line.rule_id, line.amount_fen)
+                known = model.get(key, (None, None, None))[:2] if key in model else seen.get(key)
+                conflict |= known is not None and known != value
+                seen.setdefault(key, value)
+            before = snapshot(url)
+            try:
+                record(engine, ROUND_2014, lines, status)
+            except LedgerConflict:
+                assert conflict and snapshot(url) == before  # refused whole, ledger untouched
+                continue
+            assert not conflict
+            for key, (rule, amount) in seen.items():
+                old = model.get(key)
+                model[key] = (rule, amount, "paid" if status == "paid" or (old and old[2] == "paid") else "approved")
+        frame = claims_frame(engine)
+        assert {(r["credit_code"], r["once_key"]): (r["rule_id"], r["amount_fen"], r["status"])
+                for r in frame.iter_rows(named=True)} == model
+        assert frame.height == len(model)
+        engine.dispose()

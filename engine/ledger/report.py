@@ -31,26 +31,24 @@ def _yuan(fen: int | None) -> str:
 
 
 def record_summary(report: RecordReport, sheet: SheetClaims, status: str, lang: str) -> str:
-    zh_status, en_status = STATUS[status]
-    lines = []
-    if lang == "en":
-        lines.append(f"round {report.round_name}{' (new)' if report.round_created else ''}: {len(report.inserted)} line(s) recorded "
-                     f"as {en_status}, {len(report.upgraded)} approved → paid, {len(report.unchanged)} already recorded (unchanged)")
-        lines.append(f"the batch wrote {sheet.batch_lines} benefit line(s); {sheet.deleted} deleted from the sheet (not approved)")
-        for low in sheet.lowered:
-            lines.append(f"  lowered by hand: {low.line.where}: {low.line.credit_code} {low.line.rule_id} "
-                         f"{_yuan(low.original_fen)} → {_yuan(low.line.amount_fen)} yuan")
-        if not report.changed:
-            lines.append("the ledger is unchanged: every line of this sheet was already recorded")
-        return "\n".join(lines) + "\n"
-    lines.append(f"轮次 {report.round_name}{'（新建）' if report.round_created else ''}：新记为{zh_status} {len(report.inserted)} 行，"
-                 f"由已批准改为已兑现 {len(report.upgraded)} 行，已记录未变 {len(report.unchanged)} 行")
-    lines.append(f"批量评估共 {sheet.batch_lines} 条补贴明细；表中删除 {sheet.deleted} 行（未批准）")
+    en = lang == "en"
+    word = STATUS[status][1 if en else 0]
+    created = (" (new)" if en else "（新建）") if report.round_created else ""
+    counts = (len(report.inserted), len(report.upgraded), len(report.unchanged))
+    if en:
+        lines = [f"round {report.round_name}{created}: {counts[0]} line(s) recorded as {word}, {counts[1]} approved → paid, "
+                 f"{counts[2]} already recorded (unchanged)",
+                 f"the batch wrote {sheet.batch_lines} benefit line(s); {sheet.deleted} deleted from the sheet (not approved)"]
+    else:
+        lines = [f"轮次 {report.round_name}{created}：新记为{word} {counts[0]} 行，由已批准改为已兑现 {counts[1]} 行，"
+                 f"已记录未变 {counts[2]} 行",
+                 f"批量评估共 {sheet.batch_lines} 条补贴明细；表中删除 {sheet.deleted} 行（未批准）"]
+    lowered, unit = ("lowered by hand: ", "yuan") if en else ("手工调低：", "元")
     for low in sheet.lowered:
-        lines.append(f"  手工调低：{low.line.where}：{low.line.credit_code} {low.line.rule_id} "
-                     f"{_yuan(low.original_fen)} → {_yuan(low.line.amount_fen)} 元")
+        lines.append(f"  {lowered}{low.line.where}{': ' if en else '：'}{low.line.credit_code} {low.line.rule_id} "
+                     f"{_yuan(low.original_fen)} → {_yuan(low.line.amount_fen)} {unit}")
     if not report.changed:
-        lines.append("台账未改变：本表各行此前均已记录")
+        lines.append("the ledger is unchanged: every line of this sheet was already recorded" if en else "台账未改变：本表各行此前均已记录")
     return "\n".join(lines) + "\n"
 
 
