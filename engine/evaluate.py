@@ -496,15 +496,12 @@ class _Evaluator:
         kept, already_paid = self.apply_claims(kept)
         if self.outside:
             # events outside the round earn nothing in it; an award of theirs already paid is still shown as paid
-            outside = {o.event.index for o in self.outside}
-
-            def earned(header) -> bool:
-                return header.kind != "benefit" or header.event is None or header.event.index not in outside
-            kept = [item for item in kept if earned(item[1])]
-            withheld = [w for w in withheld if earned(w.line)]
-            superseded = [s for s in superseded if earned(s.line)]
-            undetermined = [u for u in undetermined if earned(u)]
-            near = [n for n in near if earned(n)]
+            away = {o.event.index for o in self.outside}
+            kept = [item for item in kept if in_round(item[1], away)]
+            withheld = [w for w in withheld if in_round(w.line, away)]
+            superseded = [s for s in superseded if in_round(s.line, away)]
+            undetermined = [u for u in undetermined if in_round(u, away)]
+            near = [n for n in near if in_round(n, away)]
         benefits = [line for _, line, _ in kept]
         total = sum((b.amount for b in benefits if b.amount is not None), Decimal("0.00"))
         paid_total = sum((p.line.amount for p in already_paid if p.line.amount is not None), Decimal("0.00"))
@@ -514,8 +511,8 @@ class _Evaluator:
             as_of=self.as_of, rule_set=self.rules.fingerprint, benefits=benefits, requirements=requirements,
             withheld=withheld, superseded=superseded, undetermined=undetermined, near_misses=near,
             exclusions=holding, derived={k: RESULT_WORD[v] for k, v in self.derived.items()}, total=to_fen(total),
-            ignored_events=self.ignored, merged_events=self.merged, period=self.period, outside_period=self.outside, already_paid=already_paid,
-            already_paid_total=to_fen(paid_total), round_mode=self.round_mode,
+            ignored_events=self.ignored, merged_events=self.merged, period=self.period, outside_period=self.outside,
+            already_paid=already_paid, already_paid_total=to_fen(paid_total), round_mode=self.round_mode,
             derivations=list(self.profile.derivations), warnings=self.warnings, traces=self.traces)
 
     def holding(self, decision: Decision) -> RuleTrace:
@@ -688,7 +685,6 @@ class _Evaluator:
                                 f"the same event is paid by {winner.title_en} ({winner.id})")
         return result, superseded
 
-
     def apply_once(self, kept, superseded):
         """Each once-key pays once in one evaluation: a later line with a key already paid here goes to
         superseded, paid by the rule of the first (e.g. once_per = "entity" with several events)."""
@@ -726,6 +722,11 @@ class _Evaluator:
                                     paid_rule_id=claim.rule_id, reason_zh=zh, reason_en=en))
             self.line_trace(rule, line, "already_paid", zh, en)
         return result, paid
+
+
+def in_round(header: RuleHeader, away: set[int]) -> bool:
+    """False for a benefit's line on an event outside the round's period (``away``: their indices)."""
+    return header.kind != "benefit" or header.event is None or header.event.index not in away
 
 
 def withholds(exclusion: Rule, rule: Rule) -> bool:

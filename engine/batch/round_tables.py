@@ -7,8 +7,8 @@
 * 已兑现 / Already paid — lines whose once-key the ledger holds: when, in which round, how much.
 * 申报期外事件 / Outside the period — the events the round did not count (never dropped silently).
 
-The summary by rule and the entities table gain "already paid" and "outside the period" columns; the other
-tables are as without a round.
+The summaries by rule and by city and the entities table gain "already paid" columns (entities also "outside the
+period"); the other tables are as without a round.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def round_tables(builder: Any, tables: list[OutputTable], round_: Any) -> list[O
     by_key = {t.key: t for t in tables}
     by_key["summary_rules"] = _summary_rules(builder, by_key["summary_rules"])
     by_key["entities"] = _entities(builder, by_key["entities"], round_)
+    by_key["summary_cities"] = _summary_cities(builder, by_key["summary_cities"])
     extra = [_to_pay(builder), _to_complete(builder), _paid(builder)]
     if round_.period is not None:
         extra.append(_outside(builder, round_.period))
@@ -61,6 +62,18 @@ def _summary_rules(builder: Any, table: OutputTable) -> OutputTable:
                                                  pl.col("amount").sum().cast(pl.Int64).alias("paid_total"))
     rules = builder.rule_info.filter(pl.col("kind") != "derived").select("rule")
     extra = rules.join(paid, on="rule", how="left", maintain_order="left").select(
+        pl.col("paid_lines").fill_null(0).alias(_header(builder, "paid_lines")),
+        pl.col("paid_total").fill_null(0).alias(_header(builder, "paid_total")))
+    return OutputTable(table.key, table.title, pl.concat([table.frame, extra], how="horizontal"),
+                       (*table.money, _header(builder, "paid_total")))
+
+
+def _summary_cities(builder: Any, table: OutputTable) -> OutputTable:
+    from engine.cities import CITIES
+
+    paid = builder.by_city(builder.res.paid).group_by("city").agg(
+        pl.len().cast(pl.Int64).alias("paid_lines"), pl.col("amount").sum().cast(pl.Int64).alias("paid_total"))
+    extra = pl.DataFrame({"city": list(CITIES)}).join(paid, on="city", how="left", maintain_order="left").select(
         pl.col("paid_lines").fill_null(0).alias(_header(builder, "paid_lines")),
         pl.col("paid_total").fill_null(0).alias(_header(builder, "paid_total")))
     return OutputTable(table.key, table.title, pl.concat([table.frame, extra], how="horizontal"),

@@ -67,14 +67,21 @@ def evaluate_population(population: Population, as_of: date, rules: RuleSet | st
     return results
 
 
-def round_summary(round_: Round, results: Results) -> dict:
+def round_counts(results: Results) -> dict[str, int]:
+    """What a claim round adds up (fen and line counts), per chunk or for the whole run."""
+    return {"new_lines": results.lines.height, "new_fen": int(results.lines.get_column("amount").sum() or 0),
+            "paid_lines": results.paid.height, "paid_fen": int(results.paid.get_column("amount").sum() or 0),
+            "outside": results.outside.height}
+
+
+def round_summary(round_: Round, counts: dict[str, int]) -> dict:
     """The manifest's account of a claim round: new in this round and already paid, apart."""
     from engine.batch.money import plain_yuan
 
     return {"period": round_.period.text() if round_.period is not None else None, "ledger": round_.ledger is not None,
-            "new_lines": results.lines.height, "new_yuan": plain_yuan(results.lines.get_column("amount").sum()),
-            "already_paid_lines": results.paid.height, "already_paid_yuan": plain_yuan(results.paid.get_column("amount").sum()),
-            "events_outside_period": results.outside.height}
+            "new_lines": counts["new_lines"], "new_yuan": plain_yuan(counts["new_fen"]),
+            "already_paid_lines": counts["paid_lines"], "already_paid_yuan": plain_yuan(counts["paid_fen"]),
+            "events_outside_period": counts["outside"]}
 
 
 @dataclass
@@ -163,7 +170,7 @@ def run_batch(enterprises: str | Path, events: str | Path | None = None, *, as_o
         timings["write"] = time.perf_counter() - write_started
         manifest["stable"] = stable_part(population, results, ruleset, as_of, fmt, lang, outputs)
         if round_ is not None:
-            manifest["stable"]["round"] = round_summary(round_, results)
+            manifest["stable"]["round"] = round_summary(round_, round_counts(results))
         manifest["run"] = run_part(timings, time.perf_counter() - started, workers)
         return manifest
 

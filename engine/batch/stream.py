@@ -427,7 +427,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         timings: dict[str, float], round_=None):
     from engine.batch.manifest import run_part, stable_from_counts
     from engine.batch.money import plain_yuan
-    from engine.batch.run import BatchResult, evaluate_population
+    from engine.batch.run import BatchResult, evaluate_population, round_counts, round_summary
     from engine.batch.tables import OutputTable, _Builder, output_tables
     from engine.batch.write import SUFFIX, _atomic_file, _json, _remove, _swap_in, _write_table, manifest_path, sha256_of
 
@@ -457,6 +457,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         counts = dict.fromkeys(("benefit_lines", "undetermined", "requirements_checked", "requirements_violated", "withheld",
                                 "superseded"), 0)
         fen = 0
+        round_totals: dict[str, int] = {}
         notes: list[str] = []
         rules_table = None
         total = p.enterprises.rows
@@ -502,6 +503,9 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             counts["requirements_violated"] += int((results.requirements.get_column("status") == "violated").sum())
             counts["withheld"] += results.withheld.height
             counts["superseded"] += results.superseded.height
+            if round_ is not None:
+                for name, value in round_counts(results).items():
+                    round_totals[name] = round_totals.get(name, 0) + value
             notes += population.notes
             del population, results, tables
             if progress is not None:
@@ -534,6 +538,8 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
         def build(outputs: list[dict]) -> dict:
             timings["write"] += time.perf_counter() - mark
             manifest["stable"] = stable_from_counts(inputs, rows, result_counts, notes, ruleset, as_of, fmt, lang, outputs)
+            if round_ is not None:
+                manifest["stable"]["round"] = round_summary(round_, round_totals)
             manifest["run"] = run_part(timings, time.perf_counter() - started, workers)
             return manifest
 

@@ -248,6 +248,8 @@ class World:
         self.entity: dict[str, Any] = {}
         self.events: list[dict[str, Any]] = []
         self.as_of: date | None = None
+        self.period: Any = None  # engine.results.Period of the claim round, or None
+        self.paid: list[tuple[str, date, str | None]] = []  # (rule name, date paid, round) for the ledger
         self.rules_path: Path | None = rules_option
         self.result: Any = None
         self.stale = False
@@ -409,6 +411,79 @@ class World:
     def do_penalty(self, date: str, infringement_kind: str) -> None:
         self.event("infringement_penalty", date, infringement_kind=infringement_kind)
 
+    # -- a claim round ---------------------------------------------------------------------------
+    def do_paid_before(self, date: str, rule: str, round: str | None = None) -> None:
+        self.rule(rule)  # names one rule, of the right kind
+        self.paid.append((rule, self.date(date), round))
+
+    def do_claim_period(self, period: str | None = None, start: str | None = None, end: str | None = None) -> None:
+        from engine.period import PeriodError, parse_period
+        from engine.results import Period
+
+        try:
+            if period is not None:
+                self.period = parse_period(period)
+            else:
+                first, last = self.date(start), self.date(end)
+                if last < first:
+                    raise PeriodError("申报期的截止日早于起始日", "the period ends before it starts")
+                self.period = Period(start=first, end=last)
+        except PeriodError as exc:
+            raise Finding(exc.message_zh if self.lang == "zh" else exc.message_en) from None
+
+    def ledger(self, ruleset: Any) -> Any:
+        """The ``paid_before`` sentences as an in-memory ledger: each names an award paid on a date, recorded under
+        the once-keys of that rule's lines for the events up to that date (what it would have paid then)."""
+        import engine
+        from engine.claims import InMemoryClaims, PaidClaim
+        from engine.once import once_scope
+
+        if not self.paid:
+            return None
+        claims = InMemoryClaims()
+        profile = self.profile()
+        for name, when, round_name in self.paid:
+            r = self.rule(name)
+            scope = once_scope(r)
+            whole = engine.evaluate(profile, max(when, self.as_of), ruleset, backend="python")
+            lines = [b for b in [*whole.benefits, *(s.line for s in whole.superseded)]
+                     if once_scope(ruleset.by_id[b.rule_id]) == scope and (b.event is None or b.event.date <= when)]
+            if not lines:
+                raise Finding(self.t(f"{self.named(r)}在{when}之前没有可兑现的事件，台账无从记录",
+                                     f"{self.named(r)} had nothing to pay for by {when}: the ledger cannot record it"),
+                              details=self.rule_details(r))
+            for line in {b.once_key: b for b in lines}.values():
+                claims.add(PaidClaim(profile["credit_code"], line.once_key, line.rule_id, line.amount or Decimal("0.00"),
+                                     "paid", round_name or str(when), recorded_at=when.isoformat()))
+        return claims
+
+    def do_already_paid(self, rule: str) -> None:
+        result = self.outcome()
+        r, shared = self.benefit_rule_paid(rule)
+        if r is not None and any(p.line.rule_id == r.id for p in result.already_paid):
+            return
+        target = r or self.rule(rule)
+        raise self.finding("该项奖补不在“已兑现”中", "the benefit is not reported as already paid", target,
+                           expected=self.t("已兑现 ", "already paid: ") + self.title(target))
+
+    def benefit_rule_paid(self, name: str) -> tuple[Any | None, tuple[Any, ...]]:
+        """Like ``benefit_rule``, among the lines reported as already paid."""
+        found = lookup_rule(name, self.ruleset())
+        if found.rule is not None or not found.ambiguous:
+            return self.rule(name), ()
+        paid = {p.line.rule_id for p in self.outcome().already_paid}
+        taking_part = [r for r in found.ambiguous if r.id in paid]
+        return (taking_part[0], found.ambiguous) if len(taking_part) == 1 else (None, found.ambiguous)
+
+    def do_outside_period(self, date: str) -> None:
+        result = self.outcome()
+        when = self.date(date)
+        if any(o.event.date == when for o in result.outside_period):
+            return
+        shown = "、".join(str(o.event.date) for o in result.outside_period) or self.t("（无）", "(none)")
+        raise Finding(self.t("该日的事件不在“申报期外”之列", "no event of that date is outside the claim period"),
+                      expected=str(when), actual=shown)
+
     # -- evaluation ------------------------------------------------------------------------------
     def ruleset(self) -> Any:
         if self._ruleset is None:
@@ -444,13 +519,17 @@ class World:
 
     def evaluate(self) -> None:
         import engine
+        from engine.period import PeriodError
 
         ruleset = self.ruleset()
         try:
-            self.result = engine.evaluate(self.profile(), self.as_of, ruleset, explain=True)
+            self.result = engine.evaluate(self.profile(), self.as_of, ruleset, explain=True, period=self.period,
+                                          ledger=self.ledger(ruleset))
         except engine.ProfileError as exc:
             raise Finding(self.t("主体信息有误，无法评估", "the entity's facts are invalid; nothing was evaluated"),
                           details=["- " + e.text(self.lang) for e in exc.errors]) from None
+        except PeriodError as exc:
+            raise Finding(exc.message_zh if self.lang == "zh" else exc.message_en) from None
         self.stale = False
 
     def outcome(self) -> Any:
