@@ -236,6 +236,24 @@ def test_the_same_award_with_another_amount_in_another_round_is_refused(ledger_u
     assert snapshot(ledger_url) == before
 
 
+def test_a_revoked_claim_can_be_recorded_again_with_a_corrected_amount(ledger_url, sheet):
+    huiqi("ledger", "init", ledger_url)
+    huiqi("ledger", "record", str(sheet), "--ledger", ledger_url, "--round", "2016", "--status", "paid")
+    lines = read_lines(sheet)
+    first = lines.with_row_index("n").filter(pl.col("金额（元）").cast(pl.Float64) > 1).row(0, named=True)
+    code, key = first["统一社会信用代码"], first["一次性键"]
+    revoked = huiqi("ledger", "revoke", "--ledger", ledger_url, "--credit-code", code, "--once-key", key, "--note", "金额有误")
+    assert "已兑现记录" in revoked.stdout and "已改为已撤销" in revoked.stdout
+    again = huiqi("ledger", "revoke", "--ledger", ledger_url, "--credit-code", code, "--once-key", key, check=False)
+    assert again.returncode == 3 and "no approved or paid claim" in again.stderr
+    write_lines(sheet, lines.with_columns(pl.when(pl.int_range(pl.len()) == first["n"]).then(pl.lit("1.00"))
+                                          .otherwise(pl.col("金额（元）")).alias("金额（元）")))
+    out = huiqi("ledger", "record", str(sheet), "--ledger", ledger_url, "--round", "2016", "--status", "paid").stdout
+    assert "新记为已兑现 1 行" in out
+    held = lines_of(ledger_url).filter((pl.col("credit_code") == code) & (pl.col("once_key") == key))
+    assert sorted(held.select("status", "amount_fen").rows()) == [("paid", 100), ("revoked", int(round(float(first["金额（元）"]) * 100)))]
+
+
 def test_an_uninitialised_ledger_and_a_missing_manifest_are_refused(tmp_path, sheet):
     url = str(tmp_path / "claims.db")
     refused = huiqi("ledger", "record", str(sheet), "--ledger", url, "--round", "2016", "--status", "paid", check=False)

@@ -39,6 +39,18 @@ def register(commands: argparse._SubParsersAction, rules_commands: argparse._Sub
     _lang(record)
     record.set_defaults(handler=run_record)
 
+    revoke = sub.add_parser("revoke", help="revoke (or reject) one recorded claim, freeing its once-key / 撤销一条记录",
+                            description="Mark an approved or paid claim revoked (撤销) or rejected (驳回): it stays in the "
+                                        "ledger for the record, and the award may be recorded again (e.g. with a corrected amount).")
+    _url(revoke)
+    revoke.add_argument("--credit-code", required=True, help="统一社会信用代码")
+    revoke.add_argument("--once-key", required=True, help="一次性键 (from the benefit-lines sheet or ledger show)")
+    revoke.add_argument("--status", choices=("revoked", "rejected"), default="revoked")
+    revoke.add_argument("--operator", default=None, help="who revokes (经办人)")
+    revoke.add_argument("--note", default=None, help="why (原因)")
+    _lang(revoke)
+    revoke.set_defaults(handler=run_revoke)
+
     show = sub.add_parser("show", help="one enterprise's claims / 查询企业的兑现记录")
     _url(show)
     show.add_argument("--credit-code", required=True, help="统一社会信用代码")
@@ -127,6 +139,24 @@ def run_record(args: argparse.Namespace) -> int:
         sheet = read_claims(args.results, args.round, rules, args.manifest)
         report = record(engine, sheet.round, sheet.lines, args.status, args.operator)
     sys.stdout.write(record_summary(report, sheet, args.status, args.lang))
+    return 0
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    from engine.batch.money import plain_yuan
+    from engine.credit_code import normalise_credit_code
+    from engine.ledger.db import connect
+    from engine.ledger.report import STATUS
+    from engine.ledger.store import revoke
+
+    code = normalise_credit_code(args.credit_code)
+    with _guard(args.lang):
+        held = revoke(connect(args.ledger), code, args.once_key.strip(), args.status, args.operator, args.note)
+    amount = "—" if held["amount_fen"] is None else plain_yuan(held["amount_fen"])
+    was, now = STATUS[held["status"]], STATUS[args.status]
+    print(f"{code} {args.once_key}: {was[1]} in round {held['round']} ({held['rule_id']}, {amount} yuan) → {now[1]}"
+          if args.lang == "en" else
+          f"{code} {args.once_key}：轮次 {held['round']} 的{was[0]}记录（{held['rule_id']}，{amount} 元）已改为{now[0]}")
     return 0
 
 

@@ -170,6 +170,26 @@ def _record(connection: Connection, info: RoundInfo, lines: Sequence[ClaimLine],
     return report
 
 
+def revoke(engine: Engine, credit_code: str, once_key: str, status: str = "revoked", operator: str | None = None,
+           note: str | None = None) -> dict:
+    """Mark the active claim of (credit code, once-key) revoked (撤销) or rejected (驳回), freeing its once-key;
+    returns the claim as it was. One transaction; raises ``LedgerError`` when there is no active claim."""
+    if status not in ("revoked", "rejected"):
+        raise ValueError("status must be revoked or rejected")
+    require_current(engine)
+    with writing(engine) as connection:
+        where = and_(claims.c.credit_code == credit_code, claims.c.once_key == once_key, claims.c.status.in_(ACTIVE))
+        held = connection.execute(select(claims, rounds.c.name.label("round")).join(rounds, rounds.c.id == claims.c.round_id)
+                                  .where(where)).mappings().first()
+        if held is None:
+            raise LedgerError(f"台账中没有 {credit_code} 的一次性键 {once_key} 的有效记录（已批准或已兑现）",
+                              f"the ledger holds no approved or paid claim of {credit_code} for once-key {once_key}")
+        text = "; ".join(t for t in (held["note"], note) if t) or None
+        connection.execute(update(claims).where(claims.c.id == held["id"])
+                           .values(status=status, operator=operator or held["operator"], note=text, updated_at=now()))
+        return dict(held)
+
+
 def _conflict(line: ClaimLine, held: dict, names: dict[int, str]) -> Conflict:
     was = f"{plain_yuan(held['amount_fen'])}" if held["amount_fen"] is not None else "—"
     new = f"{plain_yuan(line.amount_fen)}" if line.amount_fen is not None else "—"
