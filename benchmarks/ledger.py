@@ -69,7 +69,7 @@ def _fill(url: str, lines_file: Path, count: int) -> dict:
     code, rule, key, amount = (frame.get_column(c) for c in ("统一社会信用代码", "规则编号", "一次性键", "金额（元）"))
     fen = (amount.cast(pl.Decimal(20, 2)) * 100).cast(pl.Int64)
     claims = [ClaimLine(c, r, k, a) for c, r, k, a in zip(code.to_list(), rule.cast(pl.String).to_list(), key.to_list(), fen.to_list())]
-    engine = connect(url)
+    engine = connect(url, create=True)
     upgrade(engine)
     started = time.perf_counter()
     report = record(engine, RoundInfo("earlier", AS_OF, "benchmark"), claims, "paid")

@@ -254,10 +254,24 @@ def test_a_revoked_claim_can_be_recorded_again_with_a_corrected_amount(ledger_ur
     assert sorted(held.select("status", "amount_fen").rows()) == [("paid", 100), ("revoked", int(round(float(first["金额（元）"]) * 100)))]
 
 
+def test_a_mistyped_ledger_path_is_refused_and_never_created(tmp_path):
+    missing = tmp_path / "claimz.db"
+    refused = huiqi("evaluate", str(PROFILE), "--as-of", "2016-12-31", "--ledger", str(missing), check=False)
+    assert refused.returncode == 2 and "ledger file not found" in refused.stderr and "huiqi ledger init" in refused.stderr
+    refused = huiqi("ledger", "show", "--ledger", str(missing), "--credit-code", CODE, check=False)
+    assert refused.returncode == 3 and "找不到台账文件" in refused.stderr
+    assert not missing.exists()
+
+
 def test_an_uninitialised_ledger_and_a_missing_manifest_are_refused(tmp_path, sheet):
-    url = str(tmp_path / "claims.db")
+    url = f"sqlite:///{tmp_path / 'claims.db'}"
+    engine = connect(url, create=True)
+    with engine.connect():  # an empty database file, never initialised
+        pass
+    engine.dispose()
+    assert (tmp_path / "claims.db").is_file()
     refused = huiqi("ledger", "record", str(sheet), "--ledger", url, "--round", "2016", "--status", "paid", check=False)
-    assert refused.returncode == 3 and "huiqi ledger init" in refused.stderr
+    assert refused.returncode == 3 and "not initialised" in refused.stderr
     huiqi("ledger", "init", url)
     (sheet / "manifest.json").unlink()
     refused = huiqi("ledger", "record", str(sheet), "--ledger", url, "--round", "2016", "--status", "paid", check=False)

@@ -49,7 +49,7 @@ def test_urls_name_the_dialect():
 
 
 def test_migrations_from_empty_and_forward(ledger_url):
-    engine = connect(ledger_url)
+    engine = connect(ledger_url, create=True)
     with pytest.raises(LedgerError, match="not initialised"):
         require_current(engine)
     assert upgrade(engine, "0001") == (None, "0001")
@@ -70,7 +70,7 @@ def test_migrations_from_empty_and_forward(ledger_url):
 
 
 def test_a_newer_schema_is_refused(ledger_url):
-    engine = connect(ledger_url)
+    engine = connect(ledger_url, create=True)
     upgrade(engine)
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
@@ -82,7 +82,7 @@ def test_a_newer_schema_is_refused(ledger_url):
 
 
 def test_recording_twice_changes_nothing_and_approved_becomes_paid(ledger_url):
-    engine = connect(ledger_url)
+    engine = connect(ledger_url, create=True)
     upgrade(engine)
     first = record(engine, ROUND_2014, [AWARD], "approved", operator="张三")
     assert first.round_created and first.inserted == [AWARD]
@@ -100,7 +100,7 @@ def test_recording_twice_changes_nothing_and_approved_becomes_paid(ledger_url):
 
 @pytest.mark.parametrize("changed", [{"amount_fen": 40_000_000}, {"rule_id": "ln2020.trademark.well-known-award"}])
 def test_the_same_once_key_with_another_amount_or_rule_is_refused(ledger_url, changed):
-    engine = connect(ledger_url)
+    engine = connect(ledger_url, create=True)
     upgrade(engine)
     record(engine, ROUND_2014, [AWARD], "paid")
     before = snapshot(ledger_url)
@@ -115,7 +115,7 @@ def test_the_same_once_key_with_another_amount_or_rule_is_refused(ledger_url, ch
 
 
 def test_a_sheet_contradicting_itself_is_refused(ledger_url):
-    engine = connect(ledger_url)
+    engine = connect(ledger_url, create=True)
     upgrade(engine)
     twin = ClaimLine(**{**AWARD.__dict__, "amount_fen": 1, "where": "row 3"})
     with pytest.raises(LedgerConflict, match="same once-key as row 2"):
@@ -125,7 +125,7 @@ def test_a_sheet_contradicting_itself_is_refused(ledger_url):
 
 
 def test_a_round_is_not_reused_with_other_settings(ledger_url):
-    engine = connect(ledger_url)
+    engine = connect(ledger_url, create=True)
     upgrade(engine)
     record(engine, ROUND_2014, [AWARD], "paid")
     with pytest.raises(LedgerError, match="rule-set fingerprint: ledger fp-1, this sheet fp-2"):
@@ -134,7 +134,7 @@ def test_a_round_is_not_reused_with_other_settings(ledger_url):
 
 
 def test_uniqueness_is_a_database_constraint_on_active_claims(ledger_url):
-    engine = connect(ledger_url)
+    engine = connect(ledger_url, create=True)
     upgrade(engine)
     record(engine, ROUND_2014, [AWARD], "paid")
     row = {"credit_code": CODE, "rule_id": "other", "once_key": AWARD.once_key, "status": "paid", "round_id": 1,
@@ -185,7 +185,7 @@ def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 60) -> Non
 
 
 def test_two_processes_recording_the_same_line_pay_it_once(ledger_url, tmp_path):
-    upgrade(connect(ledger_url))
+    upgrade(connect(ledger_url, create=True))
     marker, started = tmp_path / "first-inside", tmp_path / "second-started"
     first = _recorder(ledger_url, marker, pause_s=60)  # holds its transaction open, line inserted, not committed
     _wait_for(marker, first)
@@ -202,7 +202,7 @@ def test_two_processes_recording_the_same_line_pay_it_once(ledger_url, tmp_path)
 
 
 def test_a_kill_inside_the_transaction_leaves_the_ledger_as_before(ledger_url, tmp_path):
-    engine = connect(ledger_url)
+    engine = connect(ledger_url, create=True)
     upgrade(engine)
     before = snapshot(ledger_url)
     marker = tmp_path / "inside"
@@ -241,7 +241,7 @@ def test_any_sequence_of_recordings_keeps_one_claim_per_once_key_as_first_accept
 
     with tempfile.TemporaryDirectory() as folder:
         url = str(Path(folder) / "claims.db")
-        engine = connect(url)
+        engine = connect(url, create=True)
         upgrade(engine)
         model: dict[tuple[str, str], tuple[str, int | None, str]] = {}
         for lines, status in commands:

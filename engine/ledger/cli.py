@@ -15,7 +15,7 @@ def register(commands: argparse._SubParsersAction, rules_commands: argparse._Sub
     for name in ("evaluate", "explain", "batch"):
         if name in commands.choices:
             commands.choices[name].add_argument(
-                "--ledger", default=None, metavar="URL",
+                "--ledger", default=None, metavar="URL", type=_usable_ledger,
                 help="payment ledger (claims.db, sqlite:///…, postgresql://…): lines already approved or paid are "
                      "reported as already paid and leave the total / 兑现台账：已兑现的不再计入合计")
     ledger = commands.add_parser("ledger", help="the payment ledger (SQLite or PostgreSQL) / 兑现台账")
@@ -63,6 +63,26 @@ def register(commands: argparse._SubParsersAction, rules_commands: argparse._Sub
     export.add_argument("--format", choices=("xlsx", "csv"), default=None)
     _lang(export)
     export.set_defaults(handler=run_export)
+
+
+def _usable_ledger(url: str) -> str:
+    """``--ledger`` of evaluate/explain/batch: a ledger that opens and is at this schema, checked while parsing so a
+    wrong URL is a usage error (exit 2) with a plain message, not a failure halfway through an evaluation."""
+    try:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from engine.ledger.db import LedgerError
+        from engine.ledger.lookup import open_lookup
+    except ModuleNotFoundError:
+        raise argparse.ArgumentTypeError("台账功能需要安装 huiqi[ledger] / the ledger needs: pip install 'huiqi[ledger]'") from None
+    try:
+        open_lookup(url).engine.dispose()
+    except LedgerError as exc:
+        raise argparse.ArgumentTypeError(f"{exc.message_zh} / {exc.message_en}") from None
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise argparse.ArgumentTypeError(f"无法使用台账数据库 / cannot use the ledger database: {detail}") from None
+    return url
 
 
 def _url(parser: argparse.ArgumentParser) -> None:
@@ -113,7 +133,7 @@ def run_init(args: argparse.Namespace) -> int:
     from engine.ledger.migrate import upgrade
 
     with _guard(args.lang):
-        before, after = upgrade(connect(args.url))
+        before, after = upgrade(connect(args.url, create=True))
     if before == after:
         print(f"the ledger is up to date (schema {after})" if args.lang == "en" else f"台账已是最新（结构版本 {after}）")
     elif before is None:

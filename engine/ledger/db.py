@@ -53,14 +53,18 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def connect(url: str) -> Engine:
-    """An engine for ``url`` (see ``normalise_url``)."""
+def connect(url: str, create: bool = False) -> Engine:
+    """An engine for ``url`` (see ``normalise_url``). A SQLite file must exist unless ``create`` (``ledger init``):
+    a mistyped path is an error, not a new empty ledger."""
     target = make_url(normalise_url(url))
     if target.get_backend_name() == "sqlite":
         database = target.database or ""
         if database and database != ":memory:" and not Path(database).parent.exists():
             raise LedgerError(f"台账文件所在的文件夹不存在：{Path(database).parent}",
                               f"the ledger file's folder does not exist: {Path(database).parent}")
+        if database and database != ":memory:" and not create and not Path(database).is_file():
+            raise LedgerError(f"找不到台账文件：{database}（新台账请先运行 huiqi ledger init {database}）",
+                              f"ledger file not found: {database} (for a new ledger run huiqi ledger init {database})")
         engine = create_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         _sqlite_transactions(engine)
         return engine
