@@ -122,6 +122,36 @@ def test_a_2014_recognition_is_new_in_2014_and_already_paid_after(ledger_url, tm
     assert WELL_KNOWN not in [b["once_key"] for b in result["benefits"]]
 
 
+def test_paid_under_the_2012_rule_is_not_paid_again_under_its_continuation(ledger_url, tmp_path):
+    from datetime import date
+
+    from engine.ledger.store import ClaimLine, RoundInfo, record
+    from engine.rulebook import load_rules
+
+    profile = json.loads(PROFILE.read_text(encoding="utf-8"))
+    for event in profile["events"]:
+        if event["type"] == "well_known_trademark":
+            event["date"] = "2015-03-01"  # a 2015 recognition: the 2014–2020 continuation pays it
+    jsonl = tmp_path / "enterprise.jsonl"
+    jsonl.write_text(json.dumps(profile, ensure_ascii=False) + "\n", encoding="utf-8")
+    huiqi("ledger", "init", ledger_url)
+    out = tmp_path / "without"
+    huiqi("batch", str(jsonl), "--as-of", "2016-12-31", "--period", "2015", "-o", str(out), "--format", "csv")
+    new = pl.read_csv(out / "lines.csv", infer_schema=False).filter(pl.col("一次性键") == WELL_KNOWN)
+    assert new.get_column("规则编号").to_list() == ["ln2015.award.well-known-trademark"]
+    engine = connect(ledger_url)  # paid earlier under the 2012–2015 rule, as a 2015 round under the old plan would have
+    record(engine, RoundInfo("2015", date(2015, 12, 31), load_rules().fingerprint, date(2015, 1, 1), date(2015, 12, 31)),
+           [ClaimLine(CODE, "ln2012.award.well-known-trademark", WELL_KNOWN, 50_000_000, "well_known_trademark",
+                      date(2015, 3, 1), "商标注册第7712304号")], "paid")
+    engine.dispose()
+    out = tmp_path / "with"
+    huiqi("batch", str(jsonl), "--as-of", "2016-12-31", "--period", "2015", "--ledger", ledger_url, "-o", str(out), "--format", "csv")
+    assert WELL_KNOWN not in pl.read_csv(out / "lines.csv", infer_schema=False).get_column("一次性键").to_list()
+    paid = pl.read_csv(out / "paid.csv", infer_schema=False).filter(pl.col("一次性键") == WELL_KNOWN)
+    assert paid.select("规则编号", "兑现规则编号", "兑现批次").rows() == [
+        ("ln2015.award.well-known-trademark", "ln2012.award.well-known-trademark", "2015")]
+
+
 # -- the clerk's edits ---------------------------------------------------------------------------------
 
 def test_deleted_rows_and_a_lowered_amount_are_recorded_and_reported(ledger_url, sheet):
