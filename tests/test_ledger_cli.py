@@ -238,6 +238,17 @@ def test_an_xlsx_edited_in_a_spreadsheet_program(ledger_url, tmp_path):
     assert lines_of(ledger_url).height == total_rows - 2
 
 
+def test_an_added_row_is_refused(ledger_url, sheet):
+    huiqi("ledger", "init", ledger_url)
+    lines = read_lines(sheet)
+    (sheet / "to_pay.csv").unlink()  # the check holds without the round's to-pay sheet too
+    forged = lines.slice(0, 1).with_columns(pl.lit("91350100M000100Y43").alias("统一社会信用代码"))
+    write_lines(sheet, lines.vstack(forged))
+    refused = huiqi("ledger", "record", str(sheet), "--ledger", ledger_url, "--round", "2016", "--status", "paid", check=False)
+    assert refused.returncode == 3 and "never added" in refused.stderr
+    assert lines_of(ledger_url).height == 0
+
+
 def test_approving_in_the_to_pay_sheet_alone_is_refused(ledger_url, sheet):
     huiqi("ledger", "init", ledger_url)
     to_pay = pl.read_csv(sheet / "to_pay.csv", infer_schema=False)

@@ -126,6 +126,11 @@ def read_claims(results: str | Path, round_name: str, rules: RuleSet, manifest: 
         tail = f"\n  … 另有 {more} 行 / {more} more rows" if more > 0 else ""
         raise LedgerError(f"{path.name}：{len(problems)} 行无法记录，本次未记录任何内容：",
                           f"{path.name}: {len(problems)} row(s) cannot be recorded; nothing was recorded:\n{listed}{tail}")
+    if claims.deleted < 0:
+        raise LedgerError(f"{path.name}：表中有 {len(claims.lines)} 行，多于批量评估写出的 {claims.batch_lines} 行：只能删除行或调低金额，"
+                          "不能添加行；本次未记录任何内容",
+                          f"{path.name}: the sheet has {len(claims.lines)} rows, more than the {claims.batch_lines} the batch wrote: "
+                          "rows may be deleted or lowered, never added; nothing was recorded")
     _same_as_to_pay(path, rows)
     total = fen_of(Decimal(stable["results"]["total_yuan"]))
     if not claims.deleted and originals != total:
