@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 python3 -m pip install -q -e ".[test,ledger]"
 python3 -m ruff check engine tests benchmarks
 # A real PostgreSQL server for the ledger tests (tests/test_ledger_*.py); CI must have it, a developer may not.
-if HUIQI_TEST_PG_URL="$(bash scripts/ci/postgres.sh)"; then
+if HUIQI_TEST_PG_URL="$(bash scripts/ci/postgres.sh | tail -n 1)"; then
     export HUIQI_TEST_PG_URL
 elif [ -n "${CI:-}" ]; then
     echo "scripts/ci/postgres.sh failed: CI needs PostgreSQL for the ledger tests" >&2

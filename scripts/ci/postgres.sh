@@ -8,7 +8,7 @@ CLUSTER=huiqi
 
 if ! command -v pg_lsclusters >/dev/null || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
     for attempt in 1 2 3 4 5 6; do  # another job may hold the apt lock: wait and retry
-        if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; then
+        if apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; then
             break
         fi
         [ "$attempt" = 6 ] && { echo "postgres.sh: apt-get install postgresql failed" >&2; exit 1; }
@@ -23,7 +23,7 @@ if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$VERSION $CLUSTER"; th
     echo "listen_addresses = '127.0.0.1'" >> "/etc/postgresql/$VERSION/$CLUSTER/postgresql.conf"
 fi
 if ! pg_lsclusters -h | awk -v v="$VERSION" -v c="$CLUSTER" '$1==v && $2==c {print $4}' | grep -q online; then
-    pg_ctlcluster "$VERSION" "$CLUSTER" start
+    pg_ctlcluster "$VERSION" "$CLUSTER" start >&2
 fi
 PORT="$(pg_lsclusters -h | awk -v v="$VERSION" -v c="$CLUSTER" '$1==v && $2==c {print $3}')"
 for _ in $(seq 1 30); do  # until it accepts connections
