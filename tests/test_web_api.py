@@ -57,6 +57,24 @@ def test_evaluate_answers_exactly_the_library_json(client, rules, path):
     assert answer.text == engine.evaluate(profile, date(2019, 12, 31), rules).to_json()
 
 
+def test_evaluate_in_a_claim_period_answers_the_library_json(client, rules):
+    inside = client.post("/v1/evaluate", json={"profile": FUXIN, "as_of": "2019-12-31", "period": "2016"})
+    assert inside.status_code == 200
+    assert inside.text == engine.evaluate(FUXIN, date(2019, 12, 31), rules, period="2016").to_json()
+    assert [b["amount"] for b in inside.json()["benefits"] if b["rule_id"] == "ln2015.trademark.intl-subsidy"] == ["8641.97"]
+    outside = client.post("/v1/evaluate", json={"profile": FUXIN, "as_of": "2019-12-31", "period": "2019"}).json()
+    assert not [b for b in outside["benefits"] if b["rule_id"] == "ln2015.trademark.intl-subsidy"]
+    assert [e["event"]["date"] for e in outside["outside_period"]] == ["2016-05-01"]  # listed, never dropped
+
+
+@pytest.mark.parametrize("period", ["2020", "2019-13-01..2019-12-31", "sometime"])
+def test_a_bad_claim_period_is_a_422_on_that_field(client, period):
+    answer = client.post("/v1/evaluate", json={"profile": FUXIN, "as_of": "2019-12-31", "period": period})
+    assert answer.status_code == 422
+    [error] = answer.json()["errors"]
+    assert error["field"] == "period" and "申报期" in error["message_zh"] and error["message_en"]
+
+
 def test_evaluate_with_traces_and_a_chinese_date(client, rules):
     answer = client.post("/v1/evaluate", json={"profile": FUXIN, "as_of": "2019年12月31日", "traces": True})
     assert answer.status_code == 200
@@ -93,7 +111,7 @@ def test_bad_evaluation_date_is_422_naming_as_of(client, as_of, message):
 
 @pytest.mark.parametrize("body, field, words", [
     ({"profile": FUXIN}, "as_of", "required field is missing"),
-    ({"profile": FUXIN, "as_of": "2019-12-31", "period": "2019-H2"}, "period", "unknown field"),  # not in this build yet
+    ({"profile": FUXIN, "as_of": "2019-12-31", "period": "2019-H2"}, "period", "not understood"),
     ({"profile": "not an object", "as_of": "2019-12-31"}, "profile", "must be an object"),
     ({"profile": FUXIN, "as_of": "2019-12-31", "lang": "fr"}, "lang", ""),
     ({"profile": FUXIN, "as_of": "2019-12-31", "traces": "perhaps"}, "traces", "true or false"),

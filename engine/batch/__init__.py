@@ -12,7 +12,8 @@ Public API::
 ``read_population`` returns a ``Population`` (typed enterprise and event tables in input order, the
 error rows, input row counts; ``population.profiles()`` yields ``engine.profile.Profile`` objects).
 ``evaluate_population`` returns ``Results`` (tables keyed by ``eid``, rule id and event ``idx``; amounts
-in fen). ``run_batch`` writes every output table and the manifest and returns a ``BatchResult``.
+in fen). ``run_batch`` writes every output table and the manifest and returns a ``BatchResult``; it raises
+``OutputRefused`` (before reading anything) when ``out`` would replace an input or a file it did not write.
 """
 
 from importlib import import_module
@@ -20,7 +21,7 @@ from typing import Any
 
 # Imported on first use, so ``huiqi`` starts fast and ``--workers`` can still size polars' thread pool.
 _EXPORTS = {
-    "BadInput": "engine.batch.sources", "BatchResult": "engine.batch.run", "Population": "engine.batch.read",
+    "BadInput": "engine.batch.sources", "OutputRefused": "engine.output_safety", "BatchResult": "engine.batch.run", "Population": "engine.batch.read",
     "Results": "engine.batch.columnar", "evaluate_population": "engine.batch.run", "read_population": "engine.batch.read",
     "rows_from_evaluation": "engine.batch.columnar", "run_batch": "engine.batch.run",
 }

@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from engine import schema
+from engine.batch.control_chars import control_error
 from engine.credit_code import ALPHABET, WEIGHTS
 from engine.profile import _blank, parse_value
 from engine.textnorm import MAX_AMOUNT_YUAN, ParseError
@@ -188,7 +189,16 @@ def _series_of(spec: schema.FieldSpec, columns) -> tuple[pl.Series, ...]:
 
 
 def _one(spec: schema.FieldSpec, value: Any) -> tuple[Any, str | None, str | None, bool, str | None]:
-    """(typed value, error zh, error en, inexact, warning) for one cell, via parse_value."""
+    """(typed value, error zh, error en, inexact, warning) for one cell, via parse_value.
+
+    A cell holding a control character is an error whatever the field (``engine.batch.control_chars``). It is
+    checked here, on the per-value path, because no vectorised fast path accepts such a cell: clean columns
+    pay nothing. (A cell that is blank apart from characters Python counts as spaces, e.g. U+001C, stays blank,
+    as ``parse_profile`` reads it.)"""
+    if isinstance(value, str):
+        refused = control_error(value)
+        if refused is not None:
+            return None, refused[0], refused[1], False, None
     try:
         parsed = parse_value(spec, value)
     except ParseError as exc:

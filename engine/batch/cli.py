@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.batch.run import run_batch
     from engine.batch.sources import BadInput
     from engine.claims import lookup_from_args
+    from engine.output_safety import OutputRefused
     from engine.period import PeriodError
 
     lang = args.lang
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
                                chunk_rows=args.chunk_rows, period=args.period, ledger=lookup_from_args(args))
         except PeriodError as exc:
             raise CliError(exc.text(lang), EXIT_USAGE) from None
-        except BadInput as exc:
+        except (BadInput, OutputRefused) as exc:
             raise CliError(exc.message_en if lang == "en" else f"{exc.message_zh}\n{exc.message_en}", EXIT_BAD_INPUT) from None
         except Exception as exc:
             if not _io_failure(exc):

@@ -76,7 +76,7 @@ def stable_from_counts(inputs: list[Path], rows: dict, counts: dict, notes: list
         "lang": lang,
         "rules": {"fingerprint": rules.fingerprint, "rules": len(rules.rules),
                   "documents": sorted(rules.documents)},
-        "inputs": [{"file": p.name, "sha256": sha256_of(p), "bytes": p.stat().st_size} for p in inputs],
+        "inputs": [{"file": p.name, "sha256": sha256_of(p), "bytes": p.stat().st_size, **_read_as(p)} for p in inputs],
         "rows": rows,
         "results": counts,
         "outputs": outputs,
@@ -84,6 +84,14 @@ def stable_from_counts(inputs: list[Path], rows: dict, counts: dict, notes: list
         "byte_identical": ("every output data file and this 'stable' object are byte-identical on a re-run "
                            "with the same inputs, rules, as-of date, format and language; 'run' is not"),
     }
+
+
+def _read_as(path: Path) -> dict[str, str]:
+    """How a CSV input was decoded (encoding, separator, line endings); nothing for other formats."""
+    from engine.batch.csv_text import csv_format
+    from engine.batch.sources import input_format
+
+    return csv_format(path).manifest() if input_format(path) == "csv" else {}
 
 
 def run_part(timings: dict[str, float], total: float, workers: int | None) -> dict:

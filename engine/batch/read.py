@@ -24,6 +24,7 @@ import polars as pl
 from engine import schema
 from engine.batch import duplicates
 from engine.batch.cells import SCALE, Parsed, constant, dtype_for, parse_column
+from engine.batch.control_chars import visible
 from engine.batch.event_columns import EventGroup, split_event_columns
 from engine.batch.sources import ENTERPRISES, EVENTS, SKIPPED, BadInput, RawTable, read_tables
 from engine.once import distinct_events
@@ -344,8 +345,9 @@ class _Reader:
                    zh: pl.Series | str, en: pl.Series | str, action: tuple[str, str], kind: str) -> None:
         if len(positions) == 0:
             return
-        values = [None if v is None else str(v)[:200] for v in raw.gather(positions).to_list()] if raw is not None \
+        values = [None if v is None else visible(str(v))[:200] for v in raw.gather(positions).to_list()] if raw is not None \
             else [None] * len(positions)
+        column = visible(column)  # a header may hold a control character too
         n = len(positions)
         frame = pl.DataFrame({
             "source": [table.source] * n, "sheet": [table.sheet] * n, "row": table.rows.gather(positions),

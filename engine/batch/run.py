@@ -146,6 +146,7 @@ def run_batch(enterprises: str | Path, events: str | Path | None = None, *, as_o
     broken rules.
     """
     from engine.batch.manifest import run_part, stable_part
+    from engine.batch.output_guard import check_batch_output
     from engine.batch.tables import output_tables
     from engine.batch.write import write_output
 
@@ -153,6 +154,7 @@ def run_batch(enterprises: str | Path, events: str | Path | None = None, *, as_o
         raise ValueError("fmt must be xlsx, csv, parquet or jsonl")
     if lang not in ("zh", "en"):
         raise ValueError("lang must be zh or en")
+    check_batch_output(out, fmt, [p for p in (enterprises, events) if p is not None])
     started = time.perf_counter()
     timings: dict[str, float] = {}
     mark = time.perf_counter()

@@ -10,7 +10,6 @@ the line number for .jsonl, the record number (1 = first record) for .parquet.
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,7 +23,7 @@ from engine.textnorm import normalise_text
 
 ENTERPRISES, EVENTS = "enterprises", "events"
 SKIPPED = "sheets"  # a sheet that looks like data but is neither table: reported in the errors table, never dropped silently
-FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
+FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".tab": "csv", ".parquet": "parquet", ".pq": "parquet",
            ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 ENTERPRISE_SHEET_NAMES = ("企业", "主体", "企业名单", "enterprises", "entities", "enterprise")
 EVENT_SHEET_NAMES = ("事件", "events", "event")
@@ -90,7 +89,10 @@ def read_tables(path: str | Path, default_kind: str = ENTERPRISES) -> list[RawTa
         if fmt == "xlsx":
             return _read_xlsx(file)
         if fmt == "csv":
-            return [_from_frame(_read_csv(file), file.name, file.name, default_kind, first_row=2)]
+            from engine.batch.csv_text import read_csv_table
+
+            headers, frame = read_csv_table(file)
+            return [_from_frame(frame, file.name, file.name, default_kind, first_row=2, headers=headers)]
         if fmt == "parquet":
             return [_from_frame(pl.read_parquet(file), file.name, file.name, default_kind, first_row=1)]
         return _read_jsonl(file, default_kind)
@@ -226,17 +228,10 @@ def _kind(value: Any) -> str:
 
 # -- csv / parquet -------------------------------------------------------------------------------
 
-def _read_csv(file: Path) -> pl.DataFrame:
-    data = file.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("gb18030")  # CSV saved by Chinese Excel
-    return pl.read_csv(io.BytesIO(text.encode("utf-8")), infer_schema=False, truncate_ragged_lines=False)
-
-
-def _from_frame(frame: pl.DataFrame, source: str, sheet: str, default_kind: str, first_row: int) -> RawTable:
-    headers = [" ".join(str(c).split()) for c in frame.columns]
+def _from_frame(frame: pl.DataFrame, source: str, sheet: str, default_kind: str, first_row: int,
+                headers: list[str] | None = None) -> RawTable:
+    """``headers``: the header row as written (a CSV's, repeated names kept); default: the frame's column names."""
+    headers = [" ".join(str(c).split()) for c in (frame.columns if headers is None else headers)]
     kind = classify(headers) or default_kind
     columns = []
     for name in frame.columns:

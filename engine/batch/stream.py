@@ -1,6 +1,7 @@
 """Very large inputs: read, evaluate and write enterprise chunk by enterprise chunk, in bounded memory.
 
-Taken by ``run_batch`` only when the enterprise file is .parquet or .csv (UTF-8), any events file is too,
+Taken by ``run_batch`` only when the enterprise file is .parquet or .csv (UTF-8, comma-separated, no lone CR:
+``engine.batch.csv_text.streamable``), any events file is too,
 and the enterprise file has more than ``threshold(chunk_rows)`` rows; every other input goes through the
 in-memory path unchanged. ``chunk_rows`` defaults to ``CHUNK_ROWS``; ``HUIQI_BATCH_CHUNK_ROWS`` or
 ``run_batch(chunk_rows=…)`` / ``huiqi batch --chunk-rows`` change it (tests force tiny chunks).
@@ -27,9 +28,7 @@ to temporary Parquet files next to the output and written sheet after sheet at t
 
 from __future__ import annotations
 
-import codecs
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,6 +40,7 @@ import polars as pl
 
 from engine import schema
 from engine.batch.cells import parse_column
+from engine.batch.csv_text import raise_row_error, streamable
 from engine.batch.duplicates import MERGED
 from engine.batch.read import (
     ENTITY_ACTION,
@@ -98,6 +98,8 @@ class _File:
                 lazy = lazy.select(columns)
             return lazy.collect()
         except Exception as exc:  # noqa: BLE001 - as read_tables: any reader failure means the file is unusable
+            if self.fmt == "csv":
+                raise_row_error(self.path)  # name the row, as the in-memory reader does
             raise BadInput(f"无法读取文件 {self.path.name}：{type(exc).__name__}: {exc}",
                            f"cannot read {self.path.name}: {type(exc).__name__}: {exc}") from None
 
@@ -109,18 +111,6 @@ class Plan:
     chunk_rows: int
     chunks: int = 0
     notes: list[str] = field(default_factory=list)
-
-
-def _utf8(path: Path) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 24), b""):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _open(path: Path, default_kind: str) -> _File | None:
@@ -156,8 +146,8 @@ def plan(enterprises: str | Path, events: str | Path | None, chunk_rows: int | N
         if ents.rows <= limit:
             return None
         for f in (ents, evs):
-            if f is not None and f.fmt == "csv" and not _utf8(f.path):
-                return None  # GB18030 CSV: the in-memory reader decodes it
+            if f is not None and f.fmt == "csv" and not streamable(f.path):
+                return None  # GB18030, tab-separated, lone-CR or odd-header CSV: the in-memory reader reads it
         if evs is not None:
             evs.rows = evs.scan().select(pl.len()).collect().item()
     except Exception:  # noqa: BLE001 - anything odd: the in-memory path reads it and reports
@@ -441,17 +431,17 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
     from engine.batch.money import plain_yuan
     from engine.batch.run import BatchResult, evaluate_population, ignored_columns, round_counts, round_summary
     from engine.batch.tables import SUMMARIES, OutputTable, TotalCounts, _Builder, add_total_row, output_tables
-    from engine.batch.write import SUFFIX, _atomic_file, _json, _remove, _swap_in, _write_table, manifest_path, sha256_of
+    from engine.batch.write import SUFFIX, _json, _remove, _write_table, publish_workbook, sha256_of
+    from engine.output_safety import real_target, swap_in_folder, temporary_folder
 
     out = Path(out)
+    target = real_target(out)  # a symbolic link is written through to its target (engine.output_safety)
     if fmt == "xlsx":
-        if out.is_dir():
+        if target.is_dir():
             raise IsADirectoryError(f"{out} is a folder; give an .xlsx file name")
-    elif out.exists() and not out.is_dir():
+    elif target.exists() and not target.is_dir():
         raise NotADirectoryError(f"{out} is a file; --format {fmt} writes a folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    suffix = ".spill" if fmt == "xlsx" else ".tmp"
-    work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=suffix))
+    work = temporary_folder(target, ".spill" if fmt == "xlsx" else ".tmp")
     timings.update(read=0.0, evaluate=0.0, tables=0.0, write=0.0)
     try:
         mark = time.perf_counter()
@@ -570,14 +560,8 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
             return manifest
 
         if fmt == "xlsx":
-            with _atomic_file(out) as tmp:
-                _write_xlsx(entries, tmp, progress)
             heights = {e.key: (e.rows if isinstance(e, _Appender) else e.frame.height) for e in entries}
-            outputs = [{"file": out.name, "sha256": sha256_of(out), "rows": heights}]
-            target = manifest_path(out, fmt)
-            with _atomic_file(target) as tmp:
-                tmp.write_text(_json(build(outputs)), encoding="utf-8")
-            files = [out, target]
+            files = [out, publish_workbook(target, lambda tmp: _write_xlsx(entries, tmp, progress), heights, build)]
         else:
             outputs = []
             for n, entry in enumerate(entries, start=1):
@@ -590,7 +574,7 @@ def run(p: Plan, *, ruleset, as_of: date, out: Path, fmt: str, lang: str, worker
                 if progress is not None:
                     progress("write", n, len(entries))
             (work / "manifest.json").write_text(_json(build(outputs)), encoding="utf-8")
-            _swap_in(work, out)
+            swap_in_folder(work, target)
             files = [out / o["file"] for o in outputs] + [out / "manifest.json"]
     except BaseException:
         for appender in locals().get("appenders", {}).values():

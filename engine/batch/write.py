@@ -9,19 +9,18 @@
 Text that a spreadsheet could read as a formula (``=HYPERLINK(…)``) is a string cell in xlsx and is
 neutralised in csv (``engine.spreadsheet_text``); parquet and jsonl carry it as read.
 
-Atomic: a file is written to a temporary file in the same folder and moved into place with
-``os.replace``; a folder is built as a temporary sibling and swapped in, so an interrupted run leaves
-the previous output or none. The manifest is written last (see ``engine.batch.manifest``).
+Atomic (``engine.output_safety``): a file is written to a temporary file beside its target and moved into
+place with ``os.replace``; a folder is built as a temporary sibling and swapped in, so an interrupted run
+leaves the previous output or none; a symbolic link is written through to its target. The manifest is
+written last (see ``engine.batch.manifest``); an .xlsx and its manifest are both complete before either
+is moved into place. Whether ``out`` may be replaced at all is checked before the
+run by ``engine.batch.output_guard``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,11 +30,15 @@ import polars as pl
 
 from engine.batch.money import fen_to_decimal_text
 from engine.batch.tables import OutputTable
+from engine.output_safety import atomic_file as _atomic_file
+from engine.output_safety import real_target, swap_in_folder, temporary_folder
+from engine.output_safety import remove_temporary as _remove
 from engine.spreadsheet_text import WORKBOOK_OPTIONS, csv_text_expr
 
 EXCEL_MAX_ROWS = 1_048_576
 FIXED_TIME = datetime(2000, 1, 1, 0, 0, 0)  # workbook creation date: fixed, so re-runs are byte-identical
 EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of Excel's 1900 date system for dates from 1900-03-01
+WORKBOOK_TITLE = "惠企 Huiqi batch evaluation"  # with FIXED_TIME, how engine.batch.output_guard knows an untouched output
 SUFFIX = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl"}
 
 
@@ -60,21 +63,17 @@ def write_output(tables: list[OutputTable], out: Path, fmt: str, manifest: Calla
     Returns the paths written.
     """
     out = Path(out)
+    target = real_target(out)  # a symbolic link is written through to its target (engine.output_safety)
     if fmt == "xlsx":
-        if out.is_dir():
+        if target.is_dir():
             raise IsADirectoryError(f"{out} is a folder; give an .xlsx file name")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with _atomic_file(out) as tmp:
-            _write_xlsx(tables, tmp, progress)
-        outputs = [{"file": out.name, "sha256": sha256_of(out), "rows": {t.key: t.frame.height for t in tables}}]
-        target = manifest_path(out, fmt)
-        with _atomic_file(target) as tmp:
-            tmp.write_text(_json(manifest(outputs)), encoding="utf-8")
-        return [out, target]
-    if out.exists() and not out.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        manifest_file = publish_workbook(target, lambda tmp: _write_xlsx(tables, tmp, progress),
+                                         {t.key: t.frame.height for t in tables}, manifest)
+        return [out, manifest_file]
+    if target.exists() and not target.is_dir():
         raise NotADirectoryError(f"{out} is a file; --format {fmt} writes a folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    work = temporary_folder(target)
     try:
         outputs = []
         for n, table in enumerate(tables, start=1):
@@ -84,9 +83,9 @@ def write_output(tables: list[OutputTable], out: Path, fmt: str, manifest: Calla
             if progress is not None:
                 progress("write", n, len(tables))
         (work / "manifest.json").write_text(_json(manifest(outputs)), encoding="utf-8")
-        _swap_in(work, out)
+        swap_in_folder(work, target)
     except BaseException:
-        while True:  # the loop must be here, around the call: see _remove
+        while True:  # the loop must be here, around the call: see engine.output_safety.remove_temporary
             try:
                 _remove(work)
                 break
@@ -96,65 +95,21 @@ def write_output(tables: list[OutputTable], out: Path, fmt: str, manifest: Calla
     return [out / o["file"] for o in outputs] + [out / "manifest.json"]
 
 
-def _remove(path: Path) -> None:
-    """Remove a temporary file or folder. Callers retry on KeyboardInterrupt: polars turns SIGINT into
-    KeyboardInterrupt inside its own call and Python raises it once more at the next call, so one Ctrl-C can
-    interrupt the clean-up of the first. The retry loop must be in the caller, around the call: a helper holding
-    the loop would itself be entered with the interrupt pending and lose the clean-up (tested)."""
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
+def publish_workbook(target: Path, write: Callable[[Path], None], rows: dict[str, int],
+                     manifest: Callable[[list[dict]], dict]) -> Path:
+    """Write the workbook and its manifest to temporary files and move both into place only when both are
+    complete, so a failure anywhere leaves the previous pair untouched. Returns the manifest's path."""
+    manifest_file = manifest_path(target, "xlsx")
+    with _atomic_file(target) as tmp:
+        write(tmp)
+        outputs = [{"file": target.name, "sha256": sha256_of(tmp), "rows": rows}]
+        with _atomic_file(manifest_file) as manifest_tmp:
+            manifest_tmp.write_text(_json(manifest(outputs)), encoding="utf-8")
+    return manifest_file
 
 
 def _json(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-
-
-@contextlib.contextmanager
-def _atomic_file(target: Path):
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException:
-        while True:  # the loop must be here, around the call: see _remove
-            try:
-                _remove(tmp)
-                break
-            except KeyboardInterrupt:
-                continue
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _swap_in(work: Path, out: Path) -> None:
-    os.chmod(work, 0o777 & ~_umask())
-    old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".old"))
-        os.rmdir(old)
-        os.replace(out, old)
-    try:
-        os.replace(work, out)
-    except BaseException:
-        if old is not None and not out.exists():
-            os.replace(old, out)  # interrupted between the two renames: put the previous output back
-        raise
-    while old is not None:  # the loop must be here, around the call: see _remove
-        try:
-            _remove(old)
-            break
-        except KeyboardInterrupt:
-            continue
 
 
 # -- csv / parquet / jsonl -------------------------------------------------------------------------
@@ -201,7 +156,7 @@ def new_workbook(path: Path):
 
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, **WORKBOOK_OPTIONS,
                                                "default_date_format": "yyyy-mm-dd"})
-    workbook.set_properties({"title": "惠企 Huiqi batch evaluation", "author": "huiqi", "created": FIXED_TIME})
+    workbook.set_properties({"title": WORKBOOK_TITLE, "author": "huiqi", "created": FIXED_TIME})
     header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
     money = workbook.add_format({"num_format": "#,##0.00"})
     day = workbook.add_format({"num_format": "yyyy-mm-dd"})

@@ -17,6 +17,8 @@ from engine.cli import (
     as_of_date,
     load_ruleset,
 )
+from engine.output_safety import atomic_file
+from engine.rulebook import default_rules_dir
 
 
 def register(commands, rules_commands) -> None:
@@ -66,14 +68,33 @@ def run_show(args: argparse.Namespace) -> int:
     from engine.drafting.catalogue import render_html, render_markdown
 
     rules = load_ruleset(args.path)
+    if args.output:
+        _check_outputs([args.output], [args.path or default_rules_dir()])
     fmt = args.format or ("html" if args.output and args.output.lower().endswith((".html", ".htm")) else "md")
     text = (render_html if fmt == "html" else render_markdown)(rules, args.as_of, args.lang)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        _write_text(args.output, text)
         print(f"{'已写入' if args.lang == 'zh' else 'wrote'} {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def _check_outputs(outputs: list[str], inputs: list[str]) -> None:
+    """Exit 3 before any work when a report would replace an input (``engine.output_safety``)."""
+    from engine.output_safety import OutputRefused, check_not_an_input
+
+    for output in outputs:
+        try:
+            check_not_an_input(output, inputs, folder=False)
+        except OutputRefused as exc:
+            raise CliError(f"{exc.message_zh}\n{exc.message_en}", EXIT_BAD_INPUT) from None
+
+
+def _write_text(output: str, text: str) -> None:
+    """A report file written atomically (through a symbolic link to its target)."""
+    with atomic_file(output) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def run_diff_command(args: argparse.Namespace) -> int:
@@ -83,6 +104,7 @@ def run_diff_command(args: argparse.Namespace) -> int:
     for output in args.output:
         if not output.lower().endswith((".xlsx", ".html", ".htm", ".txt")):
             raise CliError(f"-o 只支持 .xlsx、.html、.txt / -o takes .xlsx, .html or .txt: {output}", EXIT_USAGE)
+    _check_outputs(args.output, [p for p in (args.population, args.events, args.base, args.proposed) if p is not None])
     base = load_ruleset(args.base)
     proposed = load_ruleset(args.proposed)
     try:
@@ -101,13 +123,14 @@ def run_diff_command(args: argparse.Namespace) -> int:
         if lower.endswith(".xlsx"):
             from engine.drafting.report_xlsx import write_xlsx
 
-            write_xlsx(report, output, args.lang)
+            with atomic_file(output) as tmp:
+                write_xlsx(report, tmp, args.lang)
         elif lower.endswith(".txt"):
-            Path(output).write_text(text, encoding="utf-8")
+            _write_text(output, text)
         else:
             from engine.drafting.report_html import render_html
 
-            Path(output).write_text(render_html(report, args.lang), encoding="utf-8")
+            _write_text(output, render_html(report, args.lang))
         print(f"{'已写入' if args.lang == 'zh' else 'wrote'} {output}", file=sys.stderr)
     sys.stdout.write(text)
     if report.has_row_errors:  # as huiqi batch: the report is written, but it leaves rows out

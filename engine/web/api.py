@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from engine.period import PeriodError, as_period
 from engine.render import render_explanation
-from engine.results import Evaluation, RuleTrace
+from engine.results import Evaluation, Period, RuleTrace
 from engine.rulebook import RuleSet
 from engine.schema import suggest
 from engine.textnorm import ParseError, parse_date
@@ -31,13 +32,23 @@ def parse_as_of(text: str | None, field: str = "as_of") -> date:
         raise invalid([parse_error(field, "评估日", exc, text)]) from None
 
 
+def parse_period_field(text: str | None, as_of: date) -> Period | None:
+    """The request's claim period, checked against ``as_of`` with the library's words (a 422 on ``period``)."""
+    if text is None or not str(text).strip():
+        return None
+    try:
+        return as_period(str(text), as_of)
+    except PeriodError as exc:
+        raise invalid([field_error("period", "申报期", exc.message_zh, exc.message_en, text)]) from None
+
+
 def count_events(profile: dict[str, Any]) -> int:
     events = profile.get("events", profile.get("事件"))
     return len(events) if isinstance(events, (list, tuple)) else 0
 
 
 async def run_evaluation(request: Request, profile: dict[str, Any], as_of: date, explain: bool = False,
-                         traces: bool = False) -> str:
+                         traces: bool = False, period: Period | None = None) -> str:
     """The Evaluation JSON, exactly as ``engine.evaluate(profile, as_of, rules).to_json(traces)`` writes it."""
     state = request.app.state
     limit = state.settings.limits.max_events
@@ -46,7 +57,7 @@ async def run_evaluation(request: Request, profile: dict[str, Any], as_of: date,
                        f"too many events (at most {limit} per profile)")
     pool: Pool = state.pool
     try:
-        kind, payload = await pool.run(evaluate_job, profile, as_of, explain, traces,
+        kind, payload = await pool.run(evaluate_job, profile, as_of, explain, traces, period,
                                        timeout=state.settings.limits.seconds_per_request)
     except TimeLimit:
         seconds = state.settings.limits.seconds_per_request
@@ -83,7 +94,8 @@ def known_rule(rules: RuleSet, rule_id: str):
 async def evaluate_endpoint(body: EvaluateRequest, request: Request) -> Response:
     """Evaluate one profile as of a date: benefits, requirements, undetermined (what is missing), near misses."""
     as_of = parse_as_of(body.as_of)
-    text = await run_evaluation(request, body.profile, as_of, traces=body.traces)
+    period = parse_period_field(body.period, as_of)
+    text = await run_evaluation(request, body.profile, as_of, traces=body.traces, period=period)
     return Response(text, media_type="application/json")
 
 
@@ -94,7 +106,9 @@ async def explain_endpoint(body: ExplainRequest, request: Request) -> Response:
     rules = rules_of(request)
     rule = known_rule(rules, body.rule)
     as_of = parse_as_of(body.as_of)
-    result = Evaluation.model_validate_json(await run_evaluation(request, body.profile, as_of, explain=True, traces=True))
+    period = parse_period_field(body.period, as_of)
+    result = Evaluation.model_validate_json(await run_evaluation(request, body.profile, as_of, explain=True, traces=True,
+                                                                 period=period))
     traces: list[RuleTrace] = [t for t in result.traces if t.rule_id == rule.id]
     return _json({
         "rule": catalogue.rule_summary(rules, rule, as_of),

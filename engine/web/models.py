@@ -18,6 +18,9 @@ class EvaluateRequest(BaseModel):
                        examples=["2019-12-31"], json_schema_extra={"format": "date"})
     lang: Literal["zh", "en"] = Field("zh", description="language of `text` in /v1/explain (the Evaluation JSON and every error carry both languages)")
     traces: bool = Field(False, description="include how every rule was decided (`traces`)")
+    period: str | None = Field(None, description="claim round (申报期): a year (2019) or start..end "
+                               "(2019-01-01..2019-06-30); only events inside it earn event benefits, the others are "
+                               "listed in `outside_period`; it may not end after `as_of`", examples=["2016"])
 
 
 class ExplainRequest(EvaluateRequest):

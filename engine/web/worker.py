@@ -40,10 +40,11 @@ def _rules() -> RuleSet:
     return _RULES["rules"]
 
 
-def evaluate_job(profile: dict, as_of: date, explain: bool, traces: bool) -> tuple[str, Any]:
-    """("ok", Evaluation JSON) or ("invalid", [FieldError dicts]); runs in a worker."""
+def evaluate_job(profile: dict, as_of: date, explain: bool, traces: bool, period: Any = None) -> tuple[str, Any]:
+    """("ok", Evaluation JSON) or ("invalid", [FieldError dicts]); runs in a worker. ``period``: a checked
+    ``engine.results.Period`` or None."""
     try:
-        result = evaluate(profile, as_of, _rules(), explain=explain or traces)
+        result = evaluate(profile, as_of, _rules(), explain=explain or traces, period=period)
     except ProfileError as exc:
         return "invalid", [e.model_dump() for e in exc.errors]
     return "ok", result.to_json(traces=traces)

@@ -11,6 +11,22 @@ import sys
 import time
 
 
+def _check_local_output(args: argparse.Namespace) -> None:
+    """A local OUT obeys ``huiqi batch``'s rules (engine.batch.output_guard) before Spark starts; an hdfs://, s3a://…
+    OUT is the cluster's business."""
+    from engine.batch.output_guard import check_batch_output
+    from engine.cli import EXIT_BAD_INPUT, CliError
+    from engine.output_safety import OutputRefused
+
+    if "://" in str(args.out):
+        return
+    inputs = [p for p in (args.enterprises, args.events) if p is not None and "://" not in str(p)]
+    try:
+        check_batch_output(args.out, "parquet", inputs)
+    except OutputRefused as exc:
+        raise CliError(exc.message_en if args.lang == "en" else f"{exc.message_zh}\n{exc.message_en}", EXIT_BAD_INPUT) from None
+
+
 def run_spark(args: argparse.Namespace) -> int:
     from engine.cli import EXIT_BAD_INPUT, EXIT_USAGE, CliError, load_ruleset
 
@@ -25,6 +41,7 @@ def run_spark(args: argparse.Namespace) -> int:
     except ImportError:
         raise CliError('--engine spark 需要 pyspark：pip install "huiqi[spark]" / --engine spark needs pyspark: '
                        'pip install "huiqi[spark]"', EXIT_USAGE) from None
+    _check_local_output(args)
     started = time.perf_counter()
     ruleset = load_ruleset(args.rules)
     from engine.batch.sources import BadInput
