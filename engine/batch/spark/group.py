@@ -65,11 +65,11 @@ class Setup:
     # travel inside this pickled Setup, i.e. are broadcast with the task
     period: Period | None = None
     claims: pl.DataFrame | None = None
-    round: bool = False  # a round's tables and columns (with a period or a ledger)
+    in_round: bool = False  # a round's tables and columns (with a period or a ledger)
 
     def round_(self) -> Any:
         """The ``engine.batch.run.Round`` the output tables take (None without a round)."""
-        if not self.round:
+        if not self.in_round:
             return None
         from engine.batch.run import Round
 

@@ -130,7 +130,7 @@ def evaluate(enterprises: Source, events: Source | None = None, *, as_of: date, 
     chosen = as_period(period, as_of)
     claims = ledger.claims_frame() if ledger is not None else None  # one query for the whole run
     round_on = chosen is not None or ledger is not None
-    setup = Setup(ruleset, as_of, lang, period=chosen, claims=claims, round=round_on)
+    setup = Setup(ruleset, as_of, lang, period=chosen, claims=claims, in_round=round_on)
     # The driver runs the group function on no rows: validates headers (BadInput) and fixes the output layout.
     zone = spark.conf.get("spark.sql.session.timeZone")  # Spark hands timestamps to Arrow in the session's zone
     empty = {kind: to_arrow_schema(df.schema, timezone=zone).empty_table() for kind, df in ((ENTERPRISES, ents), (EVENTS, evs))
