@@ -85,7 +85,7 @@ class SparkBatch:
     fixed_heights: dict[str, int] = field(default_factory=dict)  # tables whose rows are known on the driver
     accounting: dict | None = None
     round_: Any = None  # the claim round (``engine.batch.run.Round``), or None
-    summary_stats: dict = field(default_factory=dict)  # the groups' accounting summed when the summaries were
+    summary_stats: dict = field(default_factory=dict)  # the groups' accounting, summed for the summaries
 
     def check(self) -> dict:
         """Row accounting with Spark counts; raises ``AccountingError`` when a row is lost or counted twice."""
