@@ -66,7 +66,7 @@ def _population(folder: Path) -> tuple[Path, Path]:
     ents = ents.with_columns(
         pl.when(pl.int_range(pl.len()) == 17).then(pl.lit("not a number")).otherwise(pl.col("employees")).alias("employees"),
         pl.when(pl.int_range(pl.len()) == 40).then(pl.lit("1234.123456")).otherwise(pl.col("revenue_wan")).alias("revenue_wan"))
-    ents = ents.with_columns(pl.lit("备注").alias("备注"))  # not an enterprise field: the notes table says so
+    ents = ents.with_columns(pl.lit("备注").alias("备注"), pl.lit("x").alias("联系人"))  # not fields: the notes table says so
     blank = pl.DataFrame({c: [None] for c in ents.columns}, schema=ents.schema)
     ents = pl.concat([ents.slice(0, 100), blank, ents.slice(100)])
     evs = evs.with_columns(pl.col("date").cast(pl.String))
@@ -79,6 +79,7 @@ def _population(folder: Path) -> tuple[Path, Path]:
     twice = evs.slice(60, 1)  # the same event again: merged, counted once
     clash = evs.filter(pl.col("type") == "ip_pledge_loan").slice(1, 1).with_columns(pl.col("loan_amount") + 1)
     evs = pl.concat([evs.slice(0, 50), extra, evs.slice(50), wrong, twice, clash]).reverse()  # late enterprises' events first
+    evs = evs.with_columns(pl.lit("经办人").alias("经办人"))
     folder.mkdir(parents=True, exist_ok=True)
     ents.write_parquet(folder / "ents.parquet", row_group_size=40)
     evs.write_parquet(folder / "events.parquet", row_group_size=60)
@@ -142,7 +143,7 @@ def test_tables_equal_the_single_machine_batch(spark, files, single, batches, pa
     assert population.errors.height >= 8  # the bad rows are there to be found
     assert (population.errors.get_column("table") == "merged").sum() == 1  # the event listed twice
     assert population.not_evaluated_counts() == {"errors": 2, "duplicate": 2}  # bad cell and conflicting events; the pair
-    assert expected["notes"].frame.height == 1 and expected["entities"].frame.height == N
+    assert expected["notes"].frame.height == 3 and expected["entities"].frame.height == N
     batch = batches(partitions)
     assert spark.read.parquet(str(files[0])).rdd.getNumPartitions() > 1  # the duplicate's rows came from different splits
     accounting = batch.check()
