@@ -4,15 +4,18 @@ One local[2] SparkSession for the whole test session (starting the JVM is the sl
 small generated population with bad rows of every kind the reader reports: a duplicate credit code whose two
 rows sit in different input partitions, a bad cell, a blank row, a value finer than the columnar scale (the
 per-profile fallback), events for an unknown, a blank, a duplicated and a refused enterprise, a bad event
-cell and a wrong event field. Parquet row groups are tiny and Spark's split size too, so both files are read
+cell and a wrong event field, an event listed twice (merged into a note row) and one given twice with different
+details (its enterprise refused), and a column the reader does not know (a row of the notes table). Parquet row groups are tiny and Spark's split size too, so both files are read
 as several input partitions and every enterprise's events arrive from another file and partition.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -25,12 +28,14 @@ from pyspark.sql import functions as F  # noqa: E402
 
 from engine.batch import synth  # noqa: E402
 from engine.batch.read import AccountingError, read_population  # noqa: E402
-from engine.batch.run import evaluate_population, run_batch  # noqa: E402
+from engine.batch.run import Round, evaluate_population, run_batch  # noqa: E402
 from engine.batch.spark import evaluate  # noqa: E402
 from engine.batch.spark.job import BUCKET, KEY, _bucket_expr, spark_hash_long  # noqa: E402
 from engine.batch.tables import output_tables  # noqa: E402
+from engine.claims import InMemoryClaims, PaidClaim  # noqa: E402
 from engine.cli import main  # noqa: E402
 from engine.evaluate import resolve_rules  # noqa: E402
+from engine.period import as_period  # noqa: E402
 
 AS_OF = date(2022, 6, 30)
 N = 240
@@ -61,6 +66,7 @@ def _population(folder: Path) -> tuple[Path, Path]:
     ents = ents.with_columns(
         pl.when(pl.int_range(pl.len()) == 17).then(pl.lit("not a number")).otherwise(pl.col("employees")).alias("employees"),
         pl.when(pl.int_range(pl.len()) == 40).then(pl.lit("1234.123456")).otherwise(pl.col("revenue_wan")).alias("revenue_wan"))
+    ents = ents.with_columns(pl.lit("备注").alias("备注"), pl.lit("x").alias("联系人"))  # not fields: the notes table says so
     blank = pl.DataFrame({c: [None] for c in ents.columns}, schema=ents.schema)
     ents = pl.concat([ents.slice(0, 100), blank, ents.slice(100)])
     evs = evs.with_columns(pl.col("date").cast(pl.String))
@@ -70,7 +76,10 @@ def _population(folder: Path) -> tuple[Path, Path]:
         pl.Series("credit_code", ["91210100MA0UNKNOWN", None, codes[230], codes[17], codes[9], f" {codes[20].lower()} "]),
         pl.Series("date", ["2019-05-01", "2019-05-01", "2019-05-01", "2019-05-01", "2019-13-45", "2019-05-01"]))
     wrong = evs.filter(pl.col("type") == "patent_application").head(1).with_columns(pl.lit(5000.0).alias("loan_amount"))
-    evs = pl.concat([evs.slice(0, 50), extra, evs.slice(50), wrong]).reverse()  # late enterprises' events first
+    twice = evs.slice(60, 1)  # the same event again: merged, counted once
+    clash = evs.filter(pl.col("type") == "ip_pledge_loan").slice(1, 1).with_columns(pl.col("loan_amount") + 1)
+    evs = pl.concat([evs.slice(0, 50), extra, evs.slice(50), wrong, twice, clash]).reverse()  # late enterprises' events first
+    evs = evs.with_columns(pl.lit("经办人").alias("经办人"))
     folder.mkdir(parents=True, exist_ok=True)
     ents.write_parquet(folder / "ents.parquet", row_group_size=40)
     evs.write_parquet(folder / "events.parquet", row_group_size=60)
@@ -132,6 +141,9 @@ def batches(spark, files):
 def test_tables_equal_the_single_machine_batch(spark, files, single, batches, partitions):
     population, expected = single
     assert population.errors.height >= 8  # the bad rows are there to be found
+    assert (population.errors.get_column("table") == "merged").sum() == 1  # the event listed twice
+    assert population.not_evaluated_counts() == {"errors": 2, "duplicate": 2}  # bad cell and conflicting events; the pair
+    assert expected["notes"].frame.height == 3 and expected["entities"].frame.height == N
     batch = batches(partitions)
     assert spark.read.parquet(str(files[0])).rdd.getNumPartitions() > 1  # the duplicate's rows came from different splits
     accounting = batch.check()
@@ -146,26 +158,30 @@ def test_tables_equal_the_single_machine_batch(spark, files, single, batches, pa
     assert stats["rows_with_errors"] == population.error_rows
     assert list(batch.tables) == list(expected)
     for key, table in expected.items():
-        _assert_same(_collect(batch.tables[key]), table.frame, key, ordered=key.startswith("summary") or key == "rules")
+        _assert_same(_collect(batch.tables[key]), table.frame, key, ordered=key.startswith("summary") or key in ("rules", "notes"))
         assert batch.money[key] == table.money
 
 
-def test_cli_writes_the_single_machine_parquet_values(spark, files, tmp_path):
+def test_cli_writes_the_single_machine_parquet_values(spark, files, tmp_path, capsys):
+    """With a claim period: every table (the round's too) and the manifest's account of the round."""
     out = tmp_path / "spark_out"
     code = main(["batch", str(files[0]), "--events", str(files[1]), "--engine", "spark", "--master", "local[2]",
-                 "-o", str(out), "--as-of", AS_OF.isoformat()])
+                 "-o", str(out), "--as-of", AS_OF.isoformat(), "--period", "2016-01-01..2021-12-31"])
     assert code == 5  # finished, some rows had errors
-    reference = run_batch(*files, as_of=AS_OF, out=tmp_path / "single", fmt="parquet")
+    assert "「备注」" in capsys.readouterr().out  # the column not read is named, as huiqi batch names it
+    reference = run_batch(*files, as_of=AS_OF, out=tmp_path / "single", fmt="parquet", period="2016-01-01..2021-12-31")
     mine = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stable"]
     theirs = reference.manifest["stable"]
+    assert mine["round"] == theirs["round"] and mine["round"]["events_outside_period"] > 0
     assert mine["rows"] == theirs["rows"] and mine["results"] == theirs["results"]
     assert mine["inputs"] == theirs["inputs"] and mine["notes"] == theirs["notes"]
+    assert sorted(p.name for p in reference.files) == sorted(f for f in os.listdir(out) if not f.startswith("."))
     for path in reference.files:
         if path.suffix != ".parquet":
             continue
         got = pl.read_parquet(out / path.name / "*.parquet")
         expected = _plain(pl.read_parquet(path))
-        _assert_same(got, expected, path.name, ordered=path.name.startswith(("summary", "rules")))
+        _assert_same(got, expected, path.name, ordered=path.name.startswith(("summary", "rules", "notes")))
 
 
 def test_a_table_name_without_files_is_numbered_in_its_own_order(spark, files, single):
@@ -232,4 +248,30 @@ def test_events_in_two_files_meet_their_enterprise(spark, files, single, tmp_pat
         _assert_same(_collect(batch.tables[key]), expected[key].frame, key, ordered=key.startswith("summary"))
     errors = _collect(batch.tables["errors"])
     assert set(errors.get_column("文件")) == {"ents.parquet", "a.parquet", "b.parquet"}
+    batch.unpersist()
+
+
+def test_a_claim_round_gives_the_single_machine_round_tables(spark, files):
+    """A claim period and a ledger holding three of the period's lines (read once on the driver, shipped to the
+    groups): the round's tables and columns equal the single-machine batch's, in English (the CLI test checks the
+    manifest)."""
+    window = (date(2016, 1, 1), date(2021, 12, 31))
+    ruleset, period = resolve_rules(None), as_period(window, AS_OF)
+    population = read_population(*files)
+    first = evaluate_population(population, AS_OF, ruleset, period=period)
+    paid = first.lines.filter(pl.col("amount") > 0).head(3)
+    codes = population.entities.get_column("credit_code").gather(paid.get_column("eid"))
+    ledger = InMemoryClaims([PaidClaim(code, key, rule, Decimal(fen) / 100, "paid", "2020年度", recorded_at="2022-01-05")
+                             for code, key, rule, fen in zip(codes, paid.get_column("once_key"), paid.get_column("rule"),
+                                                             paid.get_column("amount"))])
+    results = evaluate_population(population, AS_OF, ruleset, period=period, ledger=ledger)
+    expected = {t.key: t for t in output_tables(population, results, ruleset, AS_OF, "en", round_=Round(period, ledger))}
+    assert {"to_pay", "to_complete", "paid", "outside"} <= set(expected) and expected["paid"].frame.height == 3
+    assert expected["outside"].frame.height > 0
+    batch = evaluate(str(files[0]), str(files[1]), as_of=AS_OF, spark=spark, partitions=2, period=window, ledger=ledger,
+                     lang="en")
+    assert list(batch.tables) == list(expected)
+    for key, table in expected.items():
+        _assert_same(_collect(batch.tables[key]), table.frame, key, ordered=key.startswith("summary") or key in ("rules", "notes"))
+    assert batch.check()["stats"]["paid_lines"] == 3
     batch.unpersist()

@@ -47,6 +47,8 @@ def run_spark(args: argparse.Namespace) -> int:
     from engine.batch.sources import BadInput
     from engine.batch.spark.job import default_partitions, evaluate, session
     from engine.batch.spark.output import write
+    from engine.claims import lookup_from_args
+    from engine.period import PeriodError
 
     lang = args.lang
     try:
@@ -55,9 +57,12 @@ def run_spark(args: argparse.Namespace) -> int:
         raise CliError(f"无法启动 Spark（需要 Java 17 或更高版本）：{exc}\ncannot start Spark (Java 17 or later is needed): {exc}",
                        EXIT_USAGE) from None
     try:
+        mark = time.perf_counter()
         batch = evaluate(args.enterprises, args.events, as_of=args.as_of, rules=ruleset, lang=lang, spark=spark,
-                         partitions=default_partitions())
-        result = write(batch, args.out, started=started, timings={"rules": 0.0})
+                         partitions=default_partitions(), period=args.period, ledger=lookup_from_args(args))
+        result = write(batch, args.out, started=started, timings={"rules": 0.0, "evaluate": time.perf_counter() - mark})
+    except PeriodError as exc:
+        raise CliError(exc.text(lang), EXIT_USAGE) from None
     except BadInput as exc:
         raise CliError(exc.message_en if lang == "en" else f"{exc.message_zh}\n{exc.message_en}", EXIT_BAD_INPUT) from None
     print(f"Spark {spark.version}, {batch.partitions} partitions", file=sys.stderr)

@@ -11,7 +11,10 @@ The result is one Arrow table in a "long" layout: ``_table`` names the output ta
 are its sort key (the enterprise's or error's file — "0:" and the name for enterprise files, "1:" for event
 files — and row, then the position within the group),
 and one struct column per output table holds the row (null in the other tables' rows). ``_stats`` rows
-carry the group's row accounting.
+carry the group's row accounting. The summaries come without their total rows (``totals=False``): Spark adds
+the groups up and the driver appends the total row (``engine.batch.tables.add_total_row``), as the chunked
+path does. The notes table (说明) depends on an input's headers only, so every group holding rows of one
+file repeats that file's rows; the job keeps one copy.
 """
 
 from __future__ import annotations
@@ -24,24 +27,30 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from engine.batch.read import Population, _Reader
+from engine.batch.manifest import recipient_counts
+from engine.batch.read import NOT_EVALUATED_DUPLICATE, NOT_EVALUATED_ERRORS, Population, _Reader
 from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, _from_frame
 from engine.batch.tables import output_tables
+from engine.results import Period
 from engine.rulebook import RuleSet
 
 FILE, ROW, KEY, BUCKET = "_file", "_row", "_key", "_bucket"  # columns the Spark job adds to each input row
 META = (FILE, ROW, KEY, BUCKET)
 SUMMED = ("summary_rules", "summary_cities", "summary_rule_city")  # added up over groups in Spark
 CONSTANT = ("rules",)  # the same for every group: taken from the driver's run on no rows
+DEDUPLICATED = ("notes",)  # the same rows in every group holding rows of one input: one copy kept
+PLACEHOLDER = "\x00"  # name prefix of the empty table a group reads when it holds no rows of a kind
 STATS = "_stats"
 # row accounting of one group, summed in Spark and checked against Spark's own counts
 STAT_FIELDS = ("received_enterprises", "received_events", "rows_in_enterprises", "rows_in_events",
                "accounted_enterprises", "accounted_events", "rows_with_errors", "error_messages",
                "enterprises_evaluated", "events_counted", "fallback", "benefit_lines", "total_fen", "undetermined",
-               "requirements_checked", "requirements_violated", "withheld", "superseded", "group_ms")
-# output table → the Results frame (or population frame) it is built from row for row
+               "requirements_checked", "requirements_violated", "withheld", "superseded",
+               "not_evaluated_errors", "not_evaluated_duplicate", "entities_with_money", "entities_with_support_measures",
+               "payable_lines", "new_lines", "new_fen", "paid_lines", "paid_fen", "outside", "group_ms")
+# output table → the Results frame it is built from row for row (entities: see ``_entity_order``)
 _ROW_SOURCE = {"lines": "lines", "undetermined": "undetermined", "requirements": "requirements", "withheld": "withheld",
-               "superseded": "superseded", "entities": None}
+               "superseded": "superseded", "to_complete": "undetermined", "paid": "paid", "outside": "outside"}
 
 
 @dataclass(frozen=True)
@@ -52,10 +61,24 @@ class Setup:
     as_of: date
     lang: str
     schema: pa.Schema | None = None  # the output layout (None on the driver's first run)
-    # Seam for options of the single-machine batch that are not landed yet (claim period, ledger of benefits
-    # already paid): forwarded as keyword arguments to evaluate_population in every group. Something read once
-    # on the driver (the ledger) travels inside this pickled Setup, i.e. is broadcast with the task.
-    options: tuple[tuple[str, Any], ...] = ()
+    # a claim round: its period, and the ledger's claims read once on the driver (``claims_frame()``); they
+    # travel inside this pickled Setup, i.e. are broadcast with the task
+    period: Period | None = None
+    claims: pl.DataFrame | None = None
+    in_round: bool = False  # a round's tables and columns (with a period or a ledger)
+
+    def round_(self) -> Any:
+        """The ``engine.batch.run.Round`` the output tables take (None without a round)."""
+        if not self.in_round:
+            return None
+        from engine.batch.run import Round
+
+        return Round(self.period, self.ledger())
+
+    def ledger(self) -> Any:
+        from engine.claims import FrameClaims
+
+        return FrameClaims(self.claims) if self.claims is not None else None
 
 
 def file_order(kind: str, name: str) -> str:
@@ -74,8 +97,10 @@ def evaluate_group(enterprises: pa.Table, events: pa.Table | None, setup: Setup)
         if not isinstance(frame, pl.DataFrame):
             raise TypeError("expected an Arrow table")
         names = sorted(frame.get_column(FILE).unique().to_list()) if frame.height else []
-        if not names:
-            names = [kind]  # no rows: one empty table, so the reader still checks the headers (the driver's run)
+        if not names and (kind == ENTERPRISES or setup.schema is None):
+            # no rows: one empty table, so the reader still checks the headers (the driver's run) or has an
+            # enterprise table (a group of events alone); in a group it is a placeholder that says nothing
+            names = [kind if setup.schema is None else PLACEHOLDER + kind]
         for name in names:
             part = frame.filter(pl.col(FILE) == name).sort(ROW) if frame.height else frame
             data = part.drop([c for c in META if c in part.columns])
@@ -91,8 +116,10 @@ def evaluate_group(enterprises: pa.Table, events: pa.Table | None, setup: Setup)
     population.check_accounting()  # the group's rows are evaluated or in its errors, never both, never neither
     from engine.batch.run import evaluate_population
 
-    results = evaluate_population(population, setup.as_of, setup.ruleset, **dict(setup.options))
-    outputs = output_tables(population, results, setup.ruleset, setup.as_of, setup.lang)
+    ledger = setup.ledger()
+    results = evaluate_population(population, setup.as_of, setup.ruleset, period=setup.period, ledger=ledger)
+    round_ = setup.round_()
+    outputs = output_tables(population, results, setup.ruleset, setup.as_of, setup.lang, totals=False, round_=round_)
     received = {ENTERPRISES: enterprises.num_rows, EVENTS: events.num_rows if events is not None else 0}
     return _long(population, results, outputs, order, received, setup, started), population, outputs
 
@@ -120,11 +147,18 @@ def _long(population: Population, results, outputs: list, order: list[str], rece
         index = pl.int_range(0, frame.height, eager=True, dtype=pl.Int64).alias("_i")
         if table.key in CONSTANT:
             continue
-        if table.key in _ROW_SOURCE:
-            source = entities if _ROW_SOURCE[table.key] is None else getattr(results, _ROW_SOURCE[table.key])
+        if table.key == "entities":
+            key = _entity_order(population, files)
+            if key.height != frame.height:
+                raise AssertionError(f"entities: {frame.height} rows for {key.height} enterprise rows")
+            key = key.with_columns(index)
+        elif table.key in _ROW_SOURCE:
+            source = getattr(results, _ROW_SOURCE[table.key])
             if source.height != frame.height:
                 raise AssertionError(f"{table.key}: {frame.height} rows for {source.height} results")
             key = position.gather(source.get_column("eid")).with_columns(index)
+        elif table.key == "notes":
+            frame, key = _notes_order(frame, population, files)
         elif table.key == "errors":
             errors = population.errors
             key = errors.select(pl.col("_t").replace_strict(files, default="", return_dtype=pl.String).alias("_f"),
@@ -136,6 +170,8 @@ def _long(population: Population, results, outputs: list, order: list[str], rece
                                 "_r": pl.repeat(0, frame.height, dtype=pl.Int64, eager=True)}).with_columns(index)
         parts.append((table.key, frame, key))
     accounted = population.rows_accounted()
+    not_evaluated = population.not_evaluated_counts()
+    round_counts = _round_counts(results)
     stats = {"received_enterprises": received[ENTERPRISES], "received_events": received[EVENTS],
              "rows_in_enterprises": population.rows_in[ENTERPRISES], "rows_in_events": population.rows_in[EVENTS],
              "accounted_enterprises": accounted[ENTERPRISES], "accounted_events": accounted[EVENTS],
@@ -147,12 +183,44 @@ def _long(population: Population, results, outputs: list, order: list[str], rece
              "undetermined": results.undetermined.height, "requirements_checked": results.requirements.height,
              "requirements_violated": int((results.requirements.get_column("status") == "violated").sum()),
              "withheld": results.withheld.height, "superseded": results.superseded.height,
+             "not_evaluated_errors": not_evaluated[NOT_EVALUATED_ERRORS],
+             "not_evaluated_duplicate": not_evaluated[NOT_EVALUATED_DUPLICATE],
+             # distinct enterprises, summable over groups: an enterprise's rows all sit in one group
+             **recipient_counts(results.lines),
+             "payable_lines": int(results.lines.get_column("amount").is_not_null().sum()), **round_counts,
              "group_ms": round((time.perf_counter() - started) * 1000)}  # for throughput figures only (benchmarks/spark.py)
-    stats_frame = pl.DataFrame({**{k: [v] for k, v in stats.items()}, "notes": [sorted(set(population.notes))]},
+    notes = sorted(n for n in set(population.notes) if not n.startswith(PLACEHOLDER))
+    stats_frame = pl.DataFrame({**{k: [v] for k, v in stats.items()}, "notes": [notes]},
                                schema={**dict.fromkeys(STAT_FIELDS, pl.Int64), "notes": pl.List(pl.String)})
     parts.append((STATS, stats_frame, pl.DataFrame({"_f": [""], "_r": [0], "_i": [0]},
                                                     schema={"_f": pl.String, "_r": pl.Int64, "_i": pl.Int64})))
     return _assemble(parts, setup.schema)
+
+
+def _round_counts(results) -> dict[str, int]:
+    from engine.batch.run import round_counts
+
+    return round_counts(results)
+
+
+def _entity_order(population: Population, files: dict[int, str]) -> pl.DataFrame:
+    """(file, row) of each 企业汇总 row: the evaluated and the not-evaluated enterprise rows, in input order."""
+    rows = pl.concat([population.entities.select("_t", "_p", "row"), population.not_evaluated.select("_t", "_p", "row")],
+                     how="vertical_relaxed").sort("_t", "_p")
+    return rows.select(pl.col("_t").replace_strict(files, return_dtype=pl.String).alias("_f"),
+                       pl.col("row").cast(pl.Int64).alias("_r"))
+
+
+def _notes_order(frame: pl.DataFrame, population: Population, files: dict[int, str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The notes rows of the group's real inputs (not of a placeholder) and their key: the input's file order
+    and the row's position among that input's notes (the same in every group, so copies can be dropped)."""
+    sources = population.column_notes.get_column("source")
+    order = {t.source: files[i] for i, t in enumerate(population.tables)}
+    real = ~sources.str.starts_with(PLACEHOLDER)
+    sources = sources.filter(real)
+    key = pl.DataFrame({"_f": sources.replace_strict(order, return_dtype=pl.String)})
+    key = key.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over("_f").alias("_r"), pl.lit(0, dtype=pl.Int64).alias("_i"))
+    return frame.filter(real), key
 
 
 def _rule_city_order(frame: pl.DataFrame, setup: Setup) -> pl.DataFrame:

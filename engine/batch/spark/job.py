@@ -7,7 +7,8 @@
    partition), so every row sharing a code meets in one group, whatever file or input partition it came from.
 3. ``groupBy(bucket).cogroup(...).applyInArrow`` runs ``group.evaluate_group`` (the single-machine reader,
    columnar evaluator and table builder) once per partition; the long-layout result is cached and split into
-   one DataFrame per output table, detail tables sorted into input order, summaries added up in Spark.
+   one DataFrame per output table, detail tables sorted into input order, summaries added up in Spark (then
+   collected, small, for the driver to append their total rows), the notes table's copies dropped.
 4. ``SparkBatch.check()`` compares Spark's own counts with what the groups accounted for and checks, over the
    whole population in Spark, that every row with a duplicated code and every event without an enterprise
    is in the errors table.
@@ -32,12 +33,28 @@ from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 from pyspark.sql.types import LongType, StringType, StructField, StructType
 
 from engine import schema
-from engine.batch.read import AccountingError, _Reader
+from engine.batch.read import NOT_EVALUATED_DUPLICATE, NOT_EVALUATED_ERRORS, AccountingError, _Reader
 from engine.batch.sources import ENTERPRISES, EVENTS, BadInput, _from_frame
-from engine.batch.spark.group import BUCKET, CONSTANT, FILE, KEY, ROW, STAT_FIELDS, STATS, SUMMED, Setup, _plain, evaluate_group
-from engine.batch.tables import HEADERS
+from engine.batch.spark.group import (
+    BUCKET,
+    CONSTANT,
+    DEDUPLICATED,
+    FILE,
+    KEY,
+    ROW,
+    STAT_FIELDS,
+    STATS,
+    SUMMED,
+    Setup,
+    _plain,
+    evaluate_group,
+)
+from engine.batch.tables import HEADERS, OutputTable, TotalCounts, add_total_row
+from engine.claims import ClaimLookup
 from engine.credit_code import ALPHABET
 from engine.evaluate import resolve_rules
+from engine.period import as_period
+from engine.results import Period
 from engine.rulebook import RuleSet
 
 ROWS_PER_GROUP = 200_000  # enterprises per partition by default: the in-process batch's sweet spot
@@ -65,8 +82,10 @@ class SparkBatch:
     partitions: int
     sources: list[Any] = field(default_factory=list)
     driver_notes: list[str] = field(default_factory=list)
-    fixed_heights: dict[str, int] = field(default_factory=dict)  # tables whose rows the rule base alone fixes
+    fixed_heights: dict[str, int] = field(default_factory=dict)  # tables whose rows are known on the driver
     accounting: dict | None = None
+    round_: Any = None  # the claim round (``engine.batch.run.Round``), or None
+    summary_stats: dict = field(default_factory=dict)  # the groups' accounting, summed for the summaries
 
     def check(self) -> dict:
         """Row accounting with Spark counts; raises ``AccountingError`` when a row is lost or counted twice."""
@@ -90,14 +109,15 @@ def session(master: str | None = None, app: str = "huiqi batch", conf: dict[str,
 
 def evaluate(enterprises: Source, events: Source | None = None, *, as_of: date, rules: RuleSet | str | Path | None = None,
              lang: str = "zh", spark: SparkSession | None = None, partitions: int | None = None,
-             options: dict[str, Any] | None = None) -> SparkBatch:
+             period: Period | tuple[date, date] | str | None = None, ledger: ClaimLookup | None = None) -> SparkBatch:
     """Evaluate a population held by Spark (DataFrames, table names or Parquet paths); see the module docstring.
 
     ``partitions``: groups to evaluate (default: enough for ``ROWS_PER_GROUP`` enterprises each, at least the
-    cluster's default parallelism). ``options``: further keyword arguments for ``evaluate_population`` in every
-    group (the seam for the claim-period and ledger options once they land). Raises ``BadInput`` for unusable
-    input (missing columns…), as the single-machine batch does. Nothing runs until a table is used, ``check()``
-    or ``write``.
+    cluster's default parallelism). ``period`` / ``ledger``: a claim round, as ``run_batch`` takes them; the
+    ledger is read once here (``claims_frame()``) and shipped to every group. Raises ``BadInput`` for unusable
+    input (missing columns…), as the single-machine batch does, and ``engine.period.PeriodError`` for a period
+    ending after ``as_of``. The groups are evaluated once, here (cached): the summaries are added up and their
+    total rows appended on the driver; the detail tables are Spark DataFrames over that cache.
     """
     if not isinstance(as_of, date):
         raise TypeError("as_of must be a datetime.date")
@@ -107,15 +127,17 @@ def evaluate(enterprises: Source, events: Source | None = None, *, as_of: date, 
     ruleset = resolve_rules(rules)
     ents = _numbered(spark, enterprises, "enterprises")
     evs = _numbered(spark, events, "events") if events is not None else None
-    frozen = tuple(sorted((options or {}).items()))
-    setup = Setup(ruleset, as_of, lang, options=frozen)
+    chosen = as_period(period, as_of)
+    claims = ledger.claims_frame() if ledger is not None else None  # one query for the whole run
+    round_on = chosen is not None or ledger is not None
+    setup = Setup(ruleset, as_of, lang, period=chosen, claims=claims, in_round=round_on)
     # The driver runs the group function on no rows: validates headers (BadInput) and fixes the output layout.
     zone = spark.conf.get("spark.sql.session.timeZone")  # Spark hands timestamps to Arrow in the session's zone
     empty = {kind: to_arrow_schema(df.schema, timezone=zone).empty_table() for kind, df in ((ENTERPRISES, ents), (EVENTS, evs))
              if df is not None}
     layout, population, outputs = evaluate_group(empty[ENTERPRISES], empty.get(EVENTS), setup)
     spark_schema = from_arrow_schema(layout.schema)
-    setup = Setup(ruleset, as_of, lang, to_arrow_schema(spark_schema, timezone=zone), frozen)
+    setup = Setup(ruleset, as_of, lang, to_arrow_schema(spark_schema, timezone=zone), chosen, claims, round_on)
     if partitions is None:
         partitions = max(spark.sparkContext.defaultParallelism, math.ceil(ents.count() / ROWS_PER_GROUP))
     if partitions < 1:
@@ -142,20 +164,34 @@ def evaluate(enterprises: Source, events: Source | None = None, *, as_of: date, 
         groups = left.groupBy(BUCKET).applyInArrow(run_alone, spark_schema)
     groups = groups.persist(StorageLevel.MEMORY_AND_DISK)
     tables, titles, money = {}, {}, {}
+    stats = _stats(groups)
+    summaries = _summaries(groups, outputs, stats, lang)
     for table in outputs:
         titles[table.key], money[table.key] = table.title, table.money
         if table.key in CONSTANT:
-            arrow = _plain(table.frame).to_arrow(compat_level=pl.CompatLevel.oldest())
-            tables[table.key] = spark.createDataFrame(arrow.to_pandas(), schema=from_arrow_schema(arrow.schema))
+            tables[table.key] = _driver_frame(spark, table.frame)
         elif table.key in SUMMED:
-            tables[table.key] = _summed(groups, table.key, table.frame.columns)
+            tables[table.key] = _driver_frame(spark, summaries[table.key])
+        elif table.key in DEDUPLICATED:
+            rows = groups.where(F.col("_table") == table.key).select(F.col(f"`{table.key}`.*"), "_f", "_r").distinct()
+            tables[table.key] = rows.orderBy("_f", "_r").drop("_f", "_r").coalesce(1)
         else:
             # input order within each partition (partitions follow credit-code buckets): no global sort to pay for
             rows = groups.where(F.col("_table") == table.key).select(F.col(f"`{table.key}`.*"), "_f", "_r", "_i")
             tables[table.key] = rows.sortWithinPartitions("_f", "_r", "_i").drop("_f", "_r", "_i")
+    from engine.batch.run import Round
+
     return SparkBatch(spark, tables, titles, money, {ENTERPRISES: ents, **({EVENTS: evs} if evs is not None else {})}, narrow,
                       groups, ruleset, as_of, lang, partitions, [enterprises, events], population.notes,
-                      {t.key: t.frame.height for t in outputs if t.key in ("summary_rules", "summary_cities", *CONSTANT)})
+                      {**{t.key: t.frame.height for t in outputs if t.key in CONSTANT},
+                       **{key: frame.height for key, frame in summaries.items()}},
+                      round_=Round(chosen, setup.ledger()) if round_on else None, summary_stats=stats)
+
+
+def _driver_frame(spark: SparkSession, frame: pl.DataFrame) -> DataFrame:
+    """A small table made on the driver as a Spark DataFrame (types as the groups' tables have them)."""
+    arrow = _plain(frame).to_arrow(compat_level=pl.CompatLevel.oldest())
+    return spark.createDataFrame(arrow.to_pandas(), schema=from_arrow_schema(arrow.schema))
 
 
 # -- inputs ---------------------------------------------------------------------------------------------
@@ -286,6 +322,35 @@ def spark_hash_long(value: int, seed: int = 42) -> int:
 
 # -- summaries ----------------------------------------------------------------------------------------------
 
+def _stats(groups: DataFrame) -> dict[str, int]:
+    """The groups' accounting (``group.STAT_FIELDS``), summed in Spark."""
+    row = groups.where(F.col("_table") == STATS).agg(
+        *[F.sum(f"{STATS}.{c}").cast(LongType()).alias(c) for c in STAT_FIELDS]).collect()[0]
+    return {c: int(row[c] or 0) for c in STAT_FIELDS}
+
+
+def _summaries(groups: DataFrame, outputs: list[OutputTable], stats: dict[str, int], lang: str) -> dict[str, pl.DataFrame]:
+    """The three summaries added up over the groups in Spark, collected (small), with the total row the
+    single-machine batch ends them with; its distinct-enterprise counts are the groups' own, summed (an
+    enterprise's rows all sit in one group), not a column sum."""
+    counts = TotalCounts({k: stats[k] for k in ("entities_with_money", "entities_with_support_measures")},
+                         {NOT_EVALUATED_ERRORS: stats["not_evaluated_errors"],
+                          NOT_EVALUATED_DUPLICATE: stats["not_evaluated_duplicate"]})
+    out = {}
+    for table in outputs:
+        if table.key not in SUMMED:
+            continue
+        layout = _plain(table.frame).schema
+        arrow = _summed(groups, table.key, table.frame.columns).toArrow()
+        summed = pl.from_arrow(arrow)
+        if not isinstance(summed, pl.DataFrame):
+            raise TypeError("expected an Arrow table")
+        # no group ran (an input without rows): the driver's run on no rows has the zero rows
+        summed = summed.cast(dict(layout)) if summed.height else _plain(table.frame)
+        out[table.key] = add_total_row(OutputTable(table.key, table.title, summed, table.money), counts, lang).frame
+    return out
+
+
 def _summed(groups: DataFrame, key: str, columns: list[str]) -> DataFrame:
     """A summary table added up over groups: integer columns summed by the other columns and the row's order."""
     rows = groups.where(F.col("_table") == key).select(F.col(f"`{key}`.*"), "_f", "_r", "_i")
@@ -306,8 +371,10 @@ def _check(batch: SparkBatch) -> dict:
     found = {r["_table"]: r for r in per_table}
     stats_row = found.get(STATS)
     stats = {c: int(stats_row[c] or 0) if stats_row is not None else 0 for c in STAT_FIELDS}
-    notes = sorted(set((stats_row["notes"] if stats_row is not None else None) or []) | set(batch.driver_notes))
-    heights = {key: int(found[key]["_rows"]) if key in found else 0 for key in batch.tables if key not in SUMMED + CONSTANT}
+    # the groups' notes; the driver's (on no rows) only when no group ran (an input without rows)
+    notes = sorted(set(stats_row["notes"] or [])) if stats_row is not None else sorted(set(batch.driver_notes))
+    heights = {key: int(found[key]["_rows"]) if key in found else 0 for key in batch.tables
+               if key not in SUMMED + CONSTANT + DEDUPLICATED}
     counted = {kind: df.count() for kind, df in batch.inputs.items()}  # Spark's own count of the input records
     counted.setdefault(EVENTS, 0)
     problems = []
@@ -316,12 +383,20 @@ def _check(batch: SparkBatch) -> dict:
             problems.append(f"{kind}: Spark counts {counted[kind]} input rows, the groups received {stats[f'received_{name}']}")
         if stats[f"accounted_{name}"] != stats[f"rows_in_{name}"]:
             problems.append(f"{kind}: {stats[f'rows_in_{name}']} rows in, {stats[f'accounted_{name}']} accounted")
-    expected = {"entities": "enterprises_evaluated", "errors": "error_messages", "lines": "benefit_lines",
-                "undetermined": "undetermined", "requirements": "requirements_checked", "withheld": "withheld",
-                "superseded": "superseded"}
-    for key, stat in expected.items():
-        if heights.get(key, 0) != stats[stat]:
-            problems.append(f"{key} table holds {heights.get(key, 0)} rows, the groups made {stats[stat]}")
+    if {k: v for k, v in stats.items() if k != "group_ms"} != {k: v for k, v in batch.summary_stats.items() if k != "group_ms"}:
+        problems.append("the groups' accounting differs from the one the summaries were made with")
+    # 企业汇总 lists every enterprise row: the evaluated ones and the ones not evaluated
+    expected = {"entities": ("enterprises_evaluated", "not_evaluated_errors", "not_evaluated_duplicate"),
+                "errors": ("error_messages",), "lines": ("benefit_lines",), "undetermined": ("undetermined",),
+                "requirements": ("requirements_checked",), "withheld": ("withheld",), "superseded": ("superseded",),
+                "to_pay": ("payable_lines",), "to_complete": ("undetermined",), "paid": ("paid_lines",),
+                "outside": ("outside",)}
+    for key, names in expected.items():
+        if key not in batch.tables:
+            continue
+        made = sum(stats[n] for n in names)
+        if heights.get(key, 0) != made:
+            problems.append(f"{key} table holds {heights.get(key, 0)} rows, the groups made {made}")
     population = _population_checks(batch)
     for what, missing in population.pop("missing").items():
         if missing:

@@ -12,18 +12,22 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 from pyspark.sql import functions as F
 from pyspark.sql.types import DecimalType
 
 from engine.batch.manifest import run_part, stable_from_counts
 from engine.batch.money import plain_yuan
-from engine.batch.run import BatchResult
+from engine.batch.read import NOT_EVALUATED_DUPLICATE, NOT_EVALUATED_ERRORS, NOT_READ
+from engine.batch.run import BatchResult, round_summary
 from engine.batch.sources import ENTERPRISES, EVENTS
 from engine.batch.spark.job import SparkBatch
+from engine.batch.tables import HEADERS
 from engine.batch.write import _json
 
-ORDER = ("summary_rules", "summary_cities", "summary_rule_city", "lines", "entities", "undetermined", "requirements",
-         "withheld", "superseded", "errors", "rules")
+# the detail tables, written as Spark's part files; every other table is small and written as one file
+DETAIL = ("lines", "entities", "undetermined", "requirements", "withheld", "superseded", "to_pay", "to_complete", "paid",
+          "outside", "errors")
 
 
 def yuan(batch: SparkBatch, key: str):
@@ -41,19 +45,18 @@ def write(batch: SparkBatch, out: str | Path, *, started: float | None = None, t
     timings = dict(timings or {})
     mark = time.perf_counter()
     accounting = batch.check()
-    timings["evaluate"] = time.perf_counter() - mark
+    timings["check"] = time.perf_counter() - mark  # the groups ran in ``evaluate`` (the caller times that)
     mark = time.perf_counter()
     fs, target = _fs(batch, str(out))
     jvm = batch.spark.sparkContext._jvm
     staging = jvm.org.apache.hadoop.fs.Path(target.getParent(), f".{target.getName()}.{uuid.uuid4().hex}.tmp")
     try:
         outputs = []
-        keys = [k for k in ORDER if k in batch.tables] + [k for k in batch.tables if k not in ORDER]
-        for key in keys:
+        for key in batch.tables:  # in the single-machine batch's sheet order
             folder = f"{key}.parquet"
             df = yuan(batch, key)
-            if key not in ("lines", "entities", "undetermined", "requirements", "withheld", "superseded", "errors"):
-                df = df.coalesce(1)  # summaries and the rules table are small: one file each
+            if key not in DETAIL:
+                df = df.coalesce(1)  # summaries, notes and the rules table are small: one file each
             df.write.option("compression", "zstd").parquet(staging.toString() + "/" + folder)
             outputs.append({"file": folder, "rows": _height(batch, accounting, key, df)})
         timings["write"] = time.perf_counter() - mark
@@ -70,7 +73,17 @@ def write(batch: SparkBatch, out: str | Path, *, started: float | None = None, t
     accounted = {ENTERPRISES: stats["accounted_enterprises"], EVENTS: stats["accounted_events"]}
     base = Path(str(out))
     files = [base / o["file"] for o in outputs] + [base / "manifest.json"]
-    return BatchResult(base, files, manifest, rows_in, accounted, stats["rows_with_errors"], timings)
+    return BatchResult(base, files, manifest, rows_in, accounted, stats["rows_with_errors"], timings, _ignored(batch))
+
+
+def _ignored(batch: SparkBatch) -> list[tuple[str, str]]:
+    """(sheet, column) of every input column not read (``engine.batch.run.ignored_columns`` on the notes table)."""
+    i = 1 if batch.lang == "en" else 0
+    sheet, column, action = (HEADERS[k][i] for k in ("sheet", "column", "action"))
+    notes = pl.from_arrow(batch.tables["notes"].toArrow())
+    if not isinstance(notes, pl.DataFrame) or not notes.height:
+        return []
+    return list(notes.filter(pl.col(action) == NOT_READ[i]).select(sheet, column).iter_rows())
 
 
 def _height(batch: SparkBatch, accounting: dict, key: str, df) -> int:
@@ -114,7 +127,10 @@ def _manifest(batch: SparkBatch, accounting: dict, outputs: list[dict], timings:
     rows_in = {ENTERPRISES: stats["rows_in_enterprises"], EVENTS: stats["rows_in_events"]}
     accounted = {ENTERPRISES: stats["accounted_enterprises"], EVENTS: stats["accounted_events"]}
     rows = {"in": rows_in, "accounted": accounted, "balanced": accounted == rows_in,
-            "enterprises_evaluated": stats["enterprises_evaluated"], "events_counted": stats["events_counted"],
+            "enterprises_evaluated": stats["enterprises_evaluated"],
+            "enterprises_not_evaluated": {NOT_EVALUATED_ERRORS: stats["not_evaluated_errors"],
+                                          NOT_EVALUATED_DUPLICATE: stats["not_evaluated_duplicate"]},
+            "events_counted": stats["events_counted"],
             "rows_with_errors": stats["rows_with_errors"], "error_messages": stats["error_messages"],
             "evaluated_by_per_profile_engine": stats["fallback"]}
     counts = _result_counts(stats)
@@ -126,6 +142,9 @@ def _manifest(batch: SparkBatch, accounting: dict, outputs: list[dict], timings:
     stable["byte_identical"] = ("this 'stable' object and every table's values and order within each part file are the same "
                                 "on a re-run with the same inputs, rules, as-of date, language and partition count; "
                                 "Parquet part files are written by Spark and their bytes are not promised; 'run' is not")
+    if batch.round_ is not None:
+        stable["round"] = round_summary(batch.round_, {k: stats[k] for k in ("new_lines", "new_fen", "paid_lines", "paid_fen",
+                                                                              "outside")})
     stable["spark"] = {"input_records": accounting["input_records"], "blank_records": accounting["blank_records"],
                        "duplicate_code_rows": population["duplicate_code_rows"],
                        "events_without_enterprise": population["events_without_enterprise"]}
@@ -137,5 +156,6 @@ def _manifest(batch: SparkBatch, accounting: dict, outputs: list[dict], timings:
 
 def _result_counts(stats: dict) -> dict:
     """The manifest's result counts, summed in Spark over the groups (checked against the tables' heights)."""
-    names = ("benefit_lines", "undetermined", "requirements_checked", "requirements_violated", "withheld", "superseded")
-    return {**{n: stats[n] for n in names}, "total_yuan": plain_yuan(stats["total_fen"])}
+    first = ("entities_with_money", "entities_with_support_measures", "benefit_lines")
+    names = ("undetermined", "requirements_checked", "requirements_violated", "withheld", "superseded")
+    return {**{n: stats[n] for n in first}, "total_yuan": plain_yuan(stats["total_fen"]), **{n: stats[n] for n in names}}
