@@ -176,6 +176,11 @@ def recipients() -> list[pl.Expr]:
             pl.col("eid").filter(pl.col("amount").is_null()).n_unique().alias("entities_support")]
 
 
+def table_title(key: str) -> tuple[str, str]:
+    """The (zh, en) title of an output table, a claim round's included."""
+    return TITLES.get(key) or ROUND_TITLES[key]
+
+
 def _enums(frame: pl.DataFrame, *names: str) -> pl.DataFrame:
     """``names`` as Enums of their distinct values in sorted order (fixed by the data: reproducible bytes)."""
     return frame.with_columns([pl.col(n).cast(pl.Enum(frame.get_column(n).drop_nulls().unique().sort().to_list())) for n in names])
@@ -227,7 +232,7 @@ class _Builder:
 
     def table(self, key: str, frame: pl.DataFrame, money: tuple[str, ...] = ()) -> OutputTable:
         i = 1 if self.lang == "en" else 0
-        return OutputTable(key, (TITLES.get(key) or ROUND_TITLES[key])[i], frame.rename({c: HEADERS[c][i] for c in frame.columns}),
+        return OutputTable(key, table_title(key)[i], frame.rename({c: HEADERS[c][i] for c in frame.columns}),
                            tuple(HEADERS[m][i] for m in money))
 
     def detailed(self, frame: pl.DataFrame) -> pl.DataFrame:

@@ -27,7 +27,7 @@ from typing import Any
 import engine.batch.round_tables  # noqa: F401 - registers the round's sheet titles (待兑现) and headers
 from engine import schema
 from engine.batch.money import fen_of, plain_yuan
-from engine.batch.tables import HEADERS, TITLES
+from engine.batch.tables import HEADERS, table_title
 from engine.credit_code import validate_credit_code
 from engine.ledger.db import LedgerError
 from engine.ledger.store import ClaimLine, RoundInfo
@@ -329,12 +329,12 @@ def _xlsx_rows(path: Path, key: str, required: bool) -> list[tuple[str, dict[str
         raise LedgerError(exc.message_zh, exc.message_en) from None
     except Exception as exc:  # noqa: BLE001 - calamine raises its own types for a damaged file
         raise LedgerError(f"{path.name} 无法读取：{exc}", f"{path.name} cannot be read: {exc}") from None
-    titles = set(TITLES[key])
+    titles = set(table_title(key))
     sheets = [n for n in book.sheet_names if n in titles or re.fullmatch(r"(.+) \(\d+\)", n) and n.rsplit(" (", 1)[0] in titles]
     if not sheets:
         if not required:
             return None
-        raise LedgerError(f"{path.name} 中没有“{TITLES[key][0]}”工作表", f"{path.name} has no '{TITLES[key][1]}' sheet")
+        raise LedgerError(f"{path.name} 中没有“{table_title(key)[0]}”工作表", f"{path.name} has no '{table_title(key)[1]}' sheet")
     out = []
     for name in sheets:
         data = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
