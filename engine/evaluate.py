@@ -494,8 +494,8 @@ class _Evaluator:
         kept, withheld = self.apply_exclusions(lines, exclusions)
         kept, superseded = self.apply_supersedes(kept)
         kept, superseded = self.apply_once(kept, superseded)
-        if self.round_mode:
-            kept = [(rule, expiry_caveat(rule, line, self.as_of), index) for rule, line, index in kept]
+        # a benefit earned inside an ended rule's window is still listed, with the claim-deadline caveat
+        kept = [(rule, expiry_caveat(rule, line, self.as_of), index) for rule, line, index in kept]
         kept, already_paid = self.apply_claims(kept)
         if self.outside:
             # events outside the round earn nothing in it; an award of theirs already paid is still shown as paid

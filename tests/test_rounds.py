@@ -142,6 +142,9 @@ def test_an_ended_policy_keeps_its_line_with_a_caveat_naming_the_department():
     assert any("states no claim deadline" in c for c in line.caveats_en)
     inside = evaluate(TRADEMARK, date(2014, 12, 31), period="2014").benefit(WELL_KNOWN_2012)[0]
     assert inside.caveats_zh == []
+    # with no round too: the caveat is about the date, not about the round
+    later = evaluate(TRADEMARK, date(2016, 12, 31)).benefit(WELL_KNOWN_2012)[0]
+    assert later.caveats_zh == line.caveats_zh
 
 
 # -- 15.8: duplicated events -------------------------------------------------------------------------------

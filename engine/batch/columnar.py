@@ -263,8 +263,7 @@ class ColumnarEvaluator:
         kept, withheld = self.apply_exclusions(lines, entities, counted, first)
         kept, superseded = self.apply_supersedes(kept)
         kept, superseded = self.apply_once(kept, superseded)
-        if self.round_mode:
-            kept = self.expiry_caveats(kept)
+        kept = self.expiry_caveats(kept)  # an ended rule's benefit: still listed, with the claim-deadline caveat
         kept, paid = self.apply_claims(kept, entities, first)
         undetermined = _stack(out["undetermined"], "undetermined")
         outside = pl.DataFrame(schema=SCHEMAS["outside"])
