@@ -24,7 +24,7 @@ from engine.rulebook import LoadError, RuleSet, load_rules
 
 # 0 clean; 2 bad command line; 3 unusable input; 4 broken rules; 5 batch finished but some rows had errors.
 EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_BAD_RULES, EXIT_ROW_ERRORS = 0, 2, 3, 4, 5
-EXTENSIONS = ("engine.batch.cli", "engine.drafting.cli", "engine.bdd.cli", "engine.ledger.cli", "engine.web.cli")
+EXTENSIONS = ("engine.batch.cli", "engine.drafting.cli", "engine.bdd.cli", "engine.web.cli", "engine.ledger.cli")  # ledger adds --ledger to the others
 
 
 class CliError(Exception):

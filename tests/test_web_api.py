@@ -484,3 +484,31 @@ def test_any_profile_gets_the_librarys_answer_or_its_errors_never_a_500_60(clien
         assert answer.json()["errors"] == [{"location": "profile", **e.model_dump()} for e in exc.errors]
     else:
         assert answer.status_code == 200 and answer.text == expected.to_json()
+
+
+# -- the payment ledger (huiqi serve --ledger) ---------------------------------------------------------------
+
+def test_a_server_with_a_ledger_reports_what_was_already_paid(rules, tmp_path):
+    from engine.ledger import open_lookup
+    from engine.ledger.db import connect
+    from engine.ledger.migrate import upgrade
+    from engine.ledger.store import ClaimLine, RoundInfo, record
+
+    url = f"sqlite:///{tmp_path / 'claims.db'}"
+    database = connect(url, create=True)
+    upgrade(database)
+    [line] = engine.evaluate(FUXIN, date(2016, 12, 31), rules).benefit("ln2015.trademark.intl-subsidy")
+    record(database, RoundInfo("2016", date(2016, 12, 31), rules.fingerprint),
+           [ClaimLine(FUXIN["统一社会信用代码"], line.rule_id, line.once_key, 864197)], "paid")
+    database.dispose()
+    for workers in (0, 1):  # in the server process and in a worker process, which opens the ledger itself
+        with _client(rules, workers=workers, ledger=url) as client:
+            answer = client.post("/v1/evaluate", json={"profile": FUXIN, "as_of": "2019-12-31"})
+            assert answer.status_code == 200
+            assert answer.text == engine.evaluate(FUXIN, date(2019, 12, 31), rules, ledger=open_lookup(url)).to_json()
+            paid = answer.json()["already_paid"]
+            assert [p["line"]["rule_id"] for p in paid] == ["ln2015.trademark.intl-subsidy"]
+            assert not answer.json()["benefits"] or all(b["rule_id"] != "ln2015.trademark.intl-subsidy"
+                                                         for b in answer.json()["benefits"])
+            page = client.post("/check", data=_form())  # the self-check page says so too
+            assert "已兑现" in page.text.split('id="already-paid"')[1] and '<th class="num" id="total">8,641.97' not in page.text

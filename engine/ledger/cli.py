@@ -11,8 +11,8 @@ import sys
 
 
 def register(commands: argparse._SubParsersAction, rules_commands: argparse._SubParsersAction) -> None:
-    """Add ``huiqi ledger``, and ``--ledger URL`` to ``huiqi evaluate|explain|batch`` (``engine.claims.lookup_from_args``)."""
-    for name in ("evaluate", "explain", "batch"):
+    """Add ``huiqi ledger``, and ``--ledger URL`` to ``huiqi evaluate|explain|batch|serve`` (``engine.claims.lookup_from_args``)."""
+    for name in ("evaluate", "explain", "batch", "serve"):
         if name in commands.choices:
             commands.choices[name].add_argument(
                 "--ledger", default=None, metavar="URL", type=_usable_ledger,

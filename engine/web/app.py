@@ -24,9 +24,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.pool = Pool(settings.rules, settings.workers, settings.rules_dir)
+        app.state.pool = Pool(settings.rules, settings.workers, settings.rules_dir, settings.ledger)
         # Batches get their own single worker: a long upload never holds up self-checks.
-        app.state.batch_pool = Pool(settings.rules, min(settings.workers, 1), settings.rules_dir)
+        app.state.batch_pool = Pool(settings.rules, min(settings.workers, 1), settings.rules_dir, settings.ledger)
         app.state.pool.warm()
         try:
             yield

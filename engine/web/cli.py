@@ -15,7 +15,6 @@ def register(commands: argparse._SubParsersAction, rules_commands: argparse._Sub
     serve.add_argument("--token-file", default=None, help="file holding the bureau staff's token; without it uploads are off")
     serve.add_argument("--workers", type=int, default=None,
                        help="evaluation processes (default: cores - 1, at least 1, at most 4); 0: in the server process, under a lock")
-    serve.add_argument("--ledger", default=None, help=argparse.SUPPRESS)  # claim ledger: not in this build yet
     serve.set_defaults(handler=run)
 
 
@@ -53,8 +52,6 @@ def check_address(host: str, port: int) -> None:
 def run(args: argparse.Namespace) -> int:
     from engine.cli import EXIT_OK, EXIT_USAGE, CliError, load_ruleset
 
-    if args.ledger is not None:
-        raise CliError("--ledger：本版本尚不支持申领台账 / --ledger: the claim ledger is not in this build yet", EXIT_USAGE)
     if not 0 < args.port < 65536:
         raise CliError("--port 应在 1–65535 之间 / --port must be 1-65535", EXIT_USAGE)
     if args.workers is not None and args.workers < 0:
@@ -72,9 +69,10 @@ def run(args: argparse.Namespace) -> int:
     rules = load_ruleset(args.rules)  # a broken folder stops here with the loader's message (exit 4)
     token = read_token(args.token_file) if args.token_file else None
     workers = default_workers() if args.workers is None else args.workers
-    app = create_app(Settings(rules=rules, rules_dir=args.rules, token=token, workers=workers))
+    ledger = getattr(args, "ledger", None)  # checked while parsing (engine.ledger.cli), present with huiqi[ledger]
+    app = create_app(Settings(rules=rules, rules_dir=args.rules, token=token, workers=workers, ledger=ledger))
     print(f"惠企 Huiqi: http://{args.host}:{args.port}/ (规则集 / rule set {rules.fingerprint}, "
-          f"{len(rules.rules)} rules, workers {workers}{', bureau uploads on' if token else ''})", flush=True)
+          f"{len(rules.rules)} rules, workers {workers}{', bureau uploads on' if token else ''}{', ledger on' if ledger else ''})", flush=True)
     # Keep-alive above uvicorn's 5 s default: portals and the benchmark reuse connections between bursts.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=30, timeout_graceful_shutdown=5)
     return EXIT_OK

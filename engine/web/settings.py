@@ -27,4 +27,5 @@ class Settings:
     rules_dir: str | None = None  # where workers load the same rules from (default: rules.root)
     token: str | None = None  # bureau token; None: bureau uploads are switched off
     workers: int = 1  # evaluation processes; 0: in the server process, under a lock
+    ledger: str | None = None  # payment ledger URL: lines already approved or paid are reported as such
     limits: Limits = field(default_factory=Limits)

@@ -27,13 +27,26 @@ from engine.rulebook import RuleSet, load_rules
 # -- what runs inside a worker -------------------------------------------------------------------
 
 _RULES: dict[str, RuleSet] = {}
+_LEDGER: dict[str, Any] = {}  # "lookup": the payment ledger's ClaimLookup, when the server was started with one
 
 
-def _init_worker(rules_dir: str, fingerprint: str) -> None:
+def _open_ledger(url: str | None) -> None:
+    """Each process opens the ledger itself (a database connection cannot cross processes); read per request,
+    so a claim recorded while the server runs is seen at once."""
+    if url is None:
+        _LEDGER.pop("lookup", None)
+    else:
+        from engine.ledger import open_lookup
+
+        _LEDGER["lookup"] = open_lookup(url)
+
+
+def _init_worker(rules_dir: str, fingerprint: str, ledger_url: str | None = None) -> None:
     rules = load_rules(rules_dir)
     if rules.fingerprint != fingerprint:  # the folder changed between the server's check and this worker's start
         raise RuntimeError(f"rule set changed on disk: {rules.fingerprint} != {fingerprint}")
     _RULES["rules"] = rules
+    _open_ledger(ledger_url)
 
 
 def _rules() -> RuleSet:
@@ -44,7 +57,7 @@ def evaluate_job(profile: dict, as_of: date, explain: bool, traces: bool, period
     """("ok", Evaluation JSON) or ("invalid", [FieldError dicts]); runs in a worker. ``period``: a checked
     ``engine.results.Period`` or None."""
     try:
-        result = evaluate(profile, as_of, _rules(), explain=explain or traces, period=period)
+        result = evaluate(profile, as_of, _rules(), explain=explain or traces, period=period, ledger=_LEDGER.get("lookup"))
     except ProfileError as exc:
         return "invalid", [e.model_dump() for e in exc.errors]
     return "ok", result.to_json(traces=traces)
@@ -64,7 +77,8 @@ def batch_job(enterprises: str, events: str | None, as_of: date, lang: str, out:
     if multiprocessing.parent_process() is not None:
         tempfile.tempdir = str(Path(out).parent)
     try:
-        result = run_batch(enterprises, events, as_of=as_of, rules=_rules(), out=out, fmt="xlsx", lang=lang, workers=1)
+        result = run_batch(enterprises, events, as_of=as_of, rules=_rules(), out=out, fmt="xlsx", lang=lang, workers=1,
+                           ledger=_LEDGER.get("lookup"))
     except BadInput as exc:
         return {"bad_input": [exc.message_zh, exc.message_en]}
     finally:
@@ -90,8 +104,9 @@ class WorkerGone(Exception):
 class _InProcess(Executor):
     """Runs jobs in the server process, one at a time (durable_rules' globals are not thread-safe)."""
 
-    def __init__(self, rules: RuleSet):
+    def __init__(self, rules: RuleSet, ledger_url: str | None = None):
         _RULES["rules"] = rules
+        _open_ledger(ledger_url)
         self._lock = threading.Lock()
 
     def submit(self, fn, /, *args, **kwargs):
@@ -109,8 +124,9 @@ class _InProcess(Executor):
 class Pool:
     """``workers`` processes (or, with 0, the server process under a lock); ``run`` awaits one job."""
 
-    def __init__(self, rules: RuleSet, workers: int, rules_dir: str | Path | None = None):
+    def __init__(self, rules: RuleSet, workers: int, rules_dir: str | Path | None = None, ledger: str | None = None):
         self.rules = rules
+        self.ledger = ledger
         self.workers = workers
         self.rules_dir = str(rules_dir or rules.root)
         self._lock = threading.Lock()
@@ -118,11 +134,11 @@ class Pool:
 
     def _start(self) -> Executor:
         if self.workers == 0:
-            return _InProcess(self.rules)
+            return _InProcess(self.rules, self.ledger)
         # spawn, not fork: the server has threads (uvicorn, anyio) that a forked child would inherit half-way.
         context = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
-                                   initargs=(self.rules_dir, self.rules.fingerprint))
+                                   initargs=(self.rules_dir, self.rules.fingerprint, self.ledger))
 
     def warm(self) -> None:
         """Start the workers now, so they load the rules at start and not on the first request (blocking)."""
