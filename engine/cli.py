@@ -208,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except KeyboardInterrupt:
+        _drain_interrupts()
         print("已中断 / interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as exc:  # unreadable/unwritable file, full disk: the environment, not a bug
@@ -219,6 +220,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"规则集超出 durable_rules 引擎的限制 / the rule set exceeds what durable_rules can run: {exc}", file=sys.stderr)
             return EXIT_BAD_RULES
         return _internal_error(exc)
+
+
+def _drain_interrupts() -> None:
+    """polars turns one Ctrl-C into a KeyboardInterrupt and Python may raise it once more at its next check
+    (engine.output_safety): let such a pending one pass while SIGINT is ignored, so the interrupted run still ends
+    with its own exit code, then put the handler back (children started later must still get Ctrl-C)."""
+    import signal
+
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: nothing to drain here
+        return
+    try:
+        for _ in range(1000):  # the loop's back-edges are where the interpreter delivers pending signals
+            pass
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _internal_error(exc: BaseException) -> int:
