@@ -208,7 +208,7 @@ def test_pathological_cells_are_quick():
         for call in calls:
             started = clock.perf_counter()
             parsed(call, value)
-            assert clock.perf_counter() - started < 1, repr(value)[:40]
+            assert clock.perf_counter() - started < 3, repr(value)[:40]  # a hang guard, not a speed measure
 
 
 # -- JSON profile files through the command line ------------------------------------------------------------
