@@ -26,7 +26,7 @@ def round_tables(builder: Any, tables: list[OutputTable], round_: Any) -> list[O
     """``tables`` with the round's columns added and its four tables before the errors table."""
     by_key = {t.key: t for t in tables}
     by_key["summary_rules"] = _summary_rules(builder, by_key["summary_rules"])
-    by_key["entities"] = _entities(builder, by_key["entities"], round_)
+    by_key["entities"] = _entities(builder, round_)  # rebuilt with the round's columns
     by_key["summary_cities"] = _summary_cities(builder, by_key["summary_cities"])
     extra = [_to_pay(builder), _to_complete(builder), _paid(builder)]
     if round_.period is not None:
@@ -59,7 +59,7 @@ def _summary_cities(builder: Any, table: OutputTable) -> OutputTable:
 
     paid = builder.by_city(builder.res.paid).group_by("city").agg(
         pl.len().cast(pl.Int64).alias("paid_lines"), pl.col("amount").sum().cast(pl.Int64).alias("paid_total"))
-    rows = [*CITIES, *[None] * (table.frame.height - len(CITIES))]  # + the row of cities that could not be read
+    rows = [*CITIES, None]  # as _Builder.summary_cities: the last row, cities not read, was never paid
     extra = pl.DataFrame({"city": rows}, schema={"city": pl.String}).join(paid, on="city", how="left", maintain_order="left").select(
         pl.col("paid_lines").fill_null(0).alias(_header(builder, "paid_lines")),
         pl.col("paid_total").fill_null(0).alias(_header(builder, "paid_total")))
@@ -67,7 +67,7 @@ def _summary_cities(builder: Any, table: OutputTable) -> OutputTable:
                        (*table.money, _header(builder, "paid_total")))
 
 
-def _entities(builder: Any, table: OutputTable, round_: Any) -> OutputTable:
+def _entities(builder: Any, round_: Any) -> OutputTable:
     totals = builder.pop.entities.select("eid").join(builder.res.totals, on="eid", how="left", maintain_order="left")
     columns = [pl.col("eid"), pl.col("paid_lines").fill_null(0), pl.col("paid_total").fill_null(0)]
     if round_.period is not None:
